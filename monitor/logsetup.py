@@ -1,0 +1,31 @@
+"""Logging for the daemon and CLI: ids and counts only; a filter masks anything token-shaped."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_SECRETS = re.compile(r"(?i)(access_token=|client_secret=|password=|appsecret_proof=|bearer\s+|oauth_token=)[^\s&\"']+")
+
+
+class RedactSecrets(logging.Filter):
+    """Last line of defence: a token that slips into a message or exception is masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = _SECRETS.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure_logging(level: str) -> None:
+    """Send logs to stderr (the journal under systemd) with secrets masked."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("apscheduler.executors.default", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

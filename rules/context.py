@@ -1,0 +1,129 @@
+"""Context checks that decide the hard cases: negation, past, hypothetical, quotes, jokes, awareness.
+
+A rule names the checks it is subject to; `judge` returns FIRE, DEMOTE (past and resolved: the
+writer's history is still a disclosure, but nobody is at risk now) or DROP. Everything is computed
+lazily per message, so a message with no candidate match pays nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Mapping
+
+from rules.loader import FLAGS, Rule
+from rules.normalize import Normalized
+
+FIRE, DEMOTE, DROP = "fire", "demote", "drop"
+
+_BOUNDARY = re.compile(r"(?<!\bdr)(?<!\bms)(?<!\bmr)(?<!\bmrs)(?<!\bmx)(?<!\bst)(?<!\bvs)[.!?]+(?=\s|$)|\n+", FLAGS)
+_CLAUSE = re.compile(r"[,;:()]|\bbut\b|\s-\s", FLAGS)
+_QUOTED = re.compile(
+    r"(?:^|(?<=[\s(\[]))(['\"\u2018\u201c])([^\"\u201d\n]{1,300}?)(?:['\"\u2019\u201d])(?=[\s.,!?;:)\u2014-]|$)"
+)
+_PAST_TENSE = re.compile(
+    r"\b(?:was|were|had|tried|attempted|wanted|thought|used to|did|felt|cut|spent|relapsed)\b", FLAGS
+)
+
+
+class MessageContext:
+    """Lazily computed facts about one normalised message."""
+
+    def __init__(self, norm: Normalized, low: str, original: str, cues: Mapping[str, re.Pattern[str]]) -> None:
+        self.norm = norm
+        self.text = low
+        self.cased = norm.text
+        self.original = original
+        self.cues = cues
+        self._starts: list[int] | None = None
+        self._message: dict[str, bool] = {}
+        self._quotes: list[tuple[int, int]] | None = None
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        """Bounds of the sentence holding normalised offset `pos`."""
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in _BOUNDARY.finditer(self.text)]
+        i = bisect_right(self._starts, pos) - 1
+        end = self._starts[i + 1] if i + 1 < len(self._starts) else len(self.text)
+        return self._starts[i], end
+
+    def sentence_text(self, pos: int) -> str:
+        start, end = self.sentence(pos)
+        return self.text[start:end]
+
+    def has(self, cue: str) -> bool:
+        """Whether cue `cue` occurs anywhere in the message (cached)."""
+        found = self._message.get(cue)
+        if found is None:
+            found = self.cues[cue].search(self.text) is not None
+            self._message[cue] = found
+        return found
+
+    def sentence_has(self, cue: str, pos: int) -> bool:
+        return self.cues[cue].search(self.sentence_text(pos)) is not None
+
+    def negated(self, start: int) -> bool:
+        """A negation word within two words before `start`, in the same clause."""
+        sent_start, _ = self.sentence(start)
+        prefix = self.text[max(sent_start, start - 40) : start]
+        clauses = list(_CLAUSE.finditer(prefix))
+        if clauses:
+            prefix = prefix[clauses[-1].end() :]
+        return self.cues["negation"].search(prefix) is not None
+
+    def in_past(self, start: int, matched: str) -> bool:
+        """Distant past in the sentence, or a past-tense mention in a message about recovery."""
+        sentence = self.sentence_text(start)
+        if self.cues["current"].search(sentence):
+            return False
+        if self.cues["past"].search(sentence):
+            return True
+        return self.has("resolved") and _PAST_TENSE.search(sentence) is not None
+
+    def quoted(self, start: int, end: int) -> bool:
+        """The match sits inside quotation marks in the original text."""
+        if self._quotes is None:
+            self._quotes = [m.span(2) for m in _QUOTED.finditer(self.original)]
+        if not self._quotes:
+            return False
+        ostart, oend = self.norm.span(start, end)
+        return any(qs <= ostart and oend <= qe for qs, qe in self._quotes)
+
+
+def judge(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
+    """FIRE, DEMOTE or DROP for one candidate match of `rule` at [start, end) of the normalised text."""
+    c = rule.context
+    text = ctx.text
+    if rule.unless is not None and rule.unless.search(text):
+        return DROP
+    if rule.requires is not None and not rule.requires.search(text):
+        return DROP
+    if rule.requires_sentence is not None or rule.unless_sentence is not None:
+        sentence = ctx.sentence_text(start)
+        if rule.requires_sentence is not None and not rule.requires_sentence.search(sentence):
+            return DROP
+        if rule.unless_sentence is not None and rule.unless_sentence.search(sentence):
+            return DROP
+    if rule.gate == "request" and not (ctx.sentence_has("request", start) or ctx.has("request_any")):
+        return DROP
+    if "negation" in c and ctx.negated(start):
+        return DROP
+    if "fiction" in c and ctx.has("fiction"):
+        return DROP
+    if "hypothetical" in c and ctx.sentence_has("hypothetical_sentence", start):
+        return DROP
+    if "to_others" in c and ctx.sentence_has("to_others", start):
+        return DROP
+    if "pet" in c and ctx.sentence_has("pet", start):
+        return DROP
+    if "awareness" in c and ctx.has("awareness"):
+        return DROP
+    if "joke" in c and ctx.has("joke"):
+        return DROP
+    if "figurative" in c and ctx.sentence_has("figurative", start):
+        return DROP
+    if "quote" in c and ctx.quoted(start, end) and ctx.has("quote_marker"):
+        return DROP
+    if "past" in c and ctx.in_past(start, text[start:end]):
+        return DEMOTE
+    return FIRE

@@ -1,0 +1,165 @@
+"""The pack-driven engine: normalise once, scan once per label, let context veto, map spans back.
+
+`Classifier` holds one practice's compiled packs (its clinicians' and practice names, its own
+extra terms); the module-level `classify` is a default Classifier compiled once at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import lru_cache
+
+from rules.context import DEMOTE, DROP, FIRE, MessageContext, judge
+from rules.index import message_keys
+from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
+from rules.names import client_status_rules
+from rules.normalize import normalize
+from rules.types import PRIORITY, Detection, Evidence
+
+RULES_VERSION = "1.0.0"
+#: Evidence kept per rule and message: enough to explain, bounded for pathological input.
+MAX_EVIDENCE_PER_RULE = 5
+#: Longer texts are classified on their first and last MAX_CHARS / 2 characters: far above any
+#: platform's post or comment limit, and it keeps a pathological input bounded (1 MB well under 1 s).
+MAX_CHARS = 100_000
+#: Candidate matches judged per pattern and message: bounds the work on pathological (huge) input.
+MAX_TRIES_PER_PATTERN = 64
+
+
+@lru_cache(maxsize=1)
+def _shared() -> tuple[dict[str, str], dict[str, object]]:
+    defines = load_defines()
+    return defines, dict(load_cues(defines))
+
+
+class Classifier:
+    """Rules compiled for one practice: its names make client-status disclosures detectable."""
+
+    def __init__(
+        self,
+        practice_names: Sequence[str] = (),
+        clinicians: Sequence[str] = (),
+        extra_terms: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        defines, _ = _shared()
+        self._cues = load_cues(defines)
+        rules = load_rules(defines, extra_terms)
+        rules["clinical_disclosure"].extend(client_status_rules(practice_names, clinicians))
+        self._packs: tuple[LabelPack, ...] = tuple(compile_pack(label, rules[label]) for label in PRIORITY)
+        self._entries: tuple[Entry, ...] = tuple(e for pack in self._packs for e in pack.entries)
+        index: dict[str, list[int]] = {}
+        for n, entry in enumerate(self._entries):
+            for key in entry.keys or ():
+                index.setdefault(key, []).append(n)
+        self._index = {k: tuple(v) for k, v in index.items()}
+        self._index_keys = frozenset(index)
+        self._always = frozenset(n for n, e in enumerate(self._entries) if e.keys is None)
+
+    @property
+    def rules(self) -> list[Rule]:
+        """Every compiled rule, label by label (for explain tools and the meta-test)."""
+        return [rule for pack in self._packs for rule in pack.rules]
+
+    def classify(self, text: str, *, kind: str = "comment", platform: str = "") -> Detection:
+        """Label `text`; every label carries the spans and rule ids that raised it."""
+        if kind == "follow" or not text.strip():
+            return Detection()
+        if len(text) <= MAX_CHARS:
+            found = self._evidence(text)
+        else:
+            half = MAX_CHARS // 2
+            shift = len(text) - half
+            tail = [replace(e, start=e.start + shift, end=e.end + shift) for e in self._evidence(text[-half:])]
+            found = self._evidence(text[:half]) + tail
+        return Detection(frozenset(e.label for e in found), tuple(found))
+
+    def _evidence(self, text: str) -> list[Evidence]:
+        norm = normalize(text)
+        low = _lower(norm.text)
+        ctx = MessageContext(norm, low, text, self._cues)
+        candidates = set(self._always)
+        for key in message_keys(low) & self._index_keys:
+            candidates.update(self._index[key])
+        return _scan([self._entries[n] for n in sorted(candidates)], ctx)
+
+
+def _lower(text: str) -> str:
+    """Lower-case without changing the length (a few characters lower-case to two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _scan(entries: list[Entry], ctx: MessageContext) -> list[Evidence]:
+    """Run the candidate patterns (in label and rule order); context checks decide each match."""
+    out: list[Evidence] = []
+    counts: dict[str, int] = {}
+    grouped: dict[str, list[tuple[int, int]]] = {}
+    grouped_rules: dict[str, Rule] = {}
+    for entry in entries:
+        rule = entry.rule
+        text = ctx.cased if rule.cased else ctx.text
+        pos = tries = 0
+        while counts.get(rule.id, 0) < MAX_EVIDENCE_PER_RULE and tries < MAX_TRIES_PER_PATTERN:
+            tries += 1
+            m = entry.regex.search(text, pos)
+            if m is None:
+                break
+            start, end = m.span()
+            if end == start or (entry.boundary and start and _wordish(text[start - 1])):
+                pos = start + 1
+                continue
+            if rule.min_distinct > 1:
+                grouped.setdefault(rule.id, []).append((start, end))
+                grouped_rules[rule.id] = rule
+                pos = end
+                continue
+            verdict = judge(rule, start, end, ctx)
+            if verdict == DROP:
+                pos = start + 1
+                continue
+            pos = end
+            counts[rule.id] = counts.get(rule.id, 0) + 1
+            out.extend(_evidence(rule, verdict, ctx, start, end))
+    for rule_id, spans in grouped.items():
+        out.extend(_co_occurring(grouped_rules[rule_id], sorted(set(spans)), ctx))
+    return out
+
+
+def _wordish(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _evidence(rule: Rule, verdict: str, ctx: MessageContext, start: int, end: int) -> list[Evidence]:
+    """Evidence for the rule's label (if it fired) and its `also` labels (fired or past)."""
+    ostart, oend = ctx.norm.span(start, end)
+    out: list[Evidence] = []
+    if verdict == FIRE:
+        out.append(Evidence(rule.label, ostart, oend, rule.id, rule.reason))
+        out.extend(Evidence(label, ostart, oend, rule.id, rule.reason) for label in rule.also)
+    elif verdict == DEMOTE:
+        reason = f"{rule.reason}, in the past or resolved"
+        out.extend(Evidence(label, ostart, oend, f"{rule.id}.past", reason) for label in rule.also)
+    return out
+
+
+def _co_occurring(rule: Rule, spans: list[tuple[int, int]], ctx: MessageContext) -> list[Evidence]:
+    """A `min_distinct` rule fires only when enough different cues survive their context checks."""
+    kept = [(s, e) for s, e in spans if judge(rule, s, e, ctx) == FIRE]
+    distinct = {ctx.text[s:e].lower() for s, e in kept}
+    if len(distinct) < rule.min_distinct:
+        return []
+    out: list[Evidence] = []
+    for s, e in kept[:MAX_EVIDENCE_PER_RULE]:
+        out.extend(_evidence(rule, FIRE, ctx, s, e))
+    return out
+
+
+_DEFAULT = Classifier()
+
+
+def classify(text: str, *, kind: str = "comment", platform: str = "") -> Detection:
+    """Label `text` with the default rules (no practice names configured)."""
+    return _DEFAULT.classify(text, kind=kind, platform=platform)

@@ -1,0 +1,163 @@
+"""Pack files -> compiled rules. Lexicons and patterns are data (rules/packs/*.toml), compiled once.
+
+Each label pack holds `[[rule]]` tables; `common.toml` defines shared vocabulary (`{{cond}}` etc.)
+and `context.toml` the context cues. Each pattern is compiled on its own (lower-case, no
+IGNORECASE: much faster in `re`) and indexed by the words it can start with (rules/index.py).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from rules.index import index_keys
+from rules.normalize import normalize
+from rules.types import PRIORITY
+
+FLAGS = re.IGNORECASE
+_REF = re.compile(r"\{\{(\w+)\}\}")
+_CONTEXTS = frozenset(
+    {"negation", "past", "hypothetical", "fiction", "quote", "awareness", "joke", "figurative", "to_others", "pet"}
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: what it matches, why it matters, and which context checks may veto it."""
+
+    id: str
+    label: str
+    reason: str
+    patterns: tuple[str, ...]
+    also: tuple[str, ...] = ()
+    context: frozenset[str] = frozenset()
+    weak: bool = False
+    gate: str = ""
+    min_distinct: int = 1
+    requires: re.Pattern[str] | None = None
+    unless: re.Pattern[str] | None = None
+    requires_sentence: re.Pattern[str] | None = None
+    unless_sentence: re.Pattern[str] | None = None
+    #: Matched against the case-preserving text with IGNORECASE (names need case); always run.
+    cased: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One compiled pattern of a rule."""
+
+    rule: Rule
+    regex: re.Pattern[str]
+    #: The pattern's leading \\b was removed (so `re` can skip ahead on its first letters); check it by hand.
+    boundary: bool
+    #: First-word index keys; None = run on every message.
+    keys: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class LabelPack:
+    """All rules of one label and their compiled patterns."""
+
+    label: str
+    rules: tuple[Rule, ...]
+    entries: tuple[Entry, ...]
+
+
+def expand(pattern: str, defines: Mapping[str, str]) -> str:
+    """Substitute `{{name}}` references (recursively: definitions may use each other)."""
+    for _ in range(5):
+        new = _REF.sub(lambda m: defines[m.group(1)], pattern)
+        if new == pattern:
+            return new
+        pattern = new
+    raise ValueError(f"definition loop in {pattern[:60]!r}")
+
+
+def _any(patterns: Sequence[str], defines: Mapping[str, str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{expand(p, defines)})" for p in patterns), FLAGS)
+
+
+def _rule(raw: Mapping[str, Any], label: str, defines: Mapping[str, str]) -> Rule:
+    context = frozenset(raw.get("context", ()))
+    unknown = context - _CONTEXTS
+    if unknown:
+        raise ValueError(f"rule {raw['id']}: unknown context {sorted(unknown)}")
+    patterns = tuple(expand(p, defines) for p in raw["patterns"])
+    for p in patterns:
+        if re.search(r"(?<!\\)[A-Z]", re.sub(r"\\U[0-9A-Fa-f]{8}", "", p)):
+            raise ValueError(f"rule {raw['id']}: patterns match lower-cased text; write them in lower case")
+    return Rule(
+        id=raw["id"],
+        label=label,
+        reason=raw["reason"],
+        patterns=patterns,
+        also=tuple(raw.get("also", ())),
+        context=context,
+        weak=bool(raw.get("weak", False)),
+        gate=str(raw.get("gate", "")),
+        min_distinct=int(raw.get("min_distinct", 1)),
+        requires=_any(raw.get("requires", ()), defines),
+        unless=_any(raw.get("unless", ()), defines),
+        requires_sentence=_any(raw.get("requires_sentence", ()), defines),
+        unless_sentence=_any(raw.get("unless_sentence", ()), defines),
+    )
+
+
+def compile_pack(label: str, rules: Sequence[Rule]) -> LabelPack:
+    """Compile every pattern of a label and work out its first-word index keys."""
+    entries: list[Entry] = []
+    for rule in rules:
+        for pattern in rule.patterns:
+            keys = index_keys(pattern)
+            if rule.cased and keys is not None:
+                keys = frozenset(k.lower() for k in keys)
+            boundary = pattern.startswith(r"\b") and not rule.cased
+            body = pattern[2:] if boundary else pattern
+            entries.append(Entry(rule, re.compile(body, FLAGS if rule.cased else 0), boundary, keys))
+    return LabelPack(label, tuple(rules), tuple(entries))
+
+
+def read_toml(name: str) -> dict[str, Any]:
+    """One packaged pack file (read once, at import)."""
+    return tomllib.loads(resources.files("rules").joinpath("packs", name).read_text("utf-8"))
+
+
+def load_defines() -> dict[str, str]:
+    """Shared vocabulary from common.toml."""
+    return dict(read_toml("common.toml")["define"])
+
+
+def load_cues(defines: Mapping[str, str]) -> dict[str, re.Pattern[str]]:
+    """Context cues from context.toml, compiled."""
+    return {k: re.compile(expand(v, defines), FLAGS) for k, v in read_toml("context.toml")["cues"].items()}
+
+
+def load_rules(
+    defines: Mapping[str, str], extra_terms: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[Rule]]:
+    """Rules of every label pack, plus the practice's own terms as one rule per label."""
+    out: dict[str, list[Rule]] = {}
+    for label in PRIORITY:
+        data = read_toml(f"{label}.toml")
+        if data.get("label") != label:
+            raise ValueError(f"{label}.toml must declare label = {label!r}")
+        out[label] = [_rule(r, label, defines) for r in data["rule"]]
+    for label, terms in (extra_terms or {}).items():
+        if label not in out:
+            raise ValueError(f"extra_terms: unknown label {label!r}")
+        words = [t.strip() for t in terms if t.strip()]
+        if words:
+            pattern = r"\b(?:" + "|".join(re.escape(normalize(w).text.lower().strip()) for w in words) + r")\b"
+            out[label].insert(0, Rule(f"{label}.practice_terms", label, "practice's own term", (pattern,)))
+    return out
+
+
+def pack_files() -> list[str]:
+    """Names of the label pack files (for the meta-test)."""
+    return [f"{label}.toml" for label in PRIORITY]

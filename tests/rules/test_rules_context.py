@@ -1,0 +1,150 @@
+"""Each context rule pinned with its own invented cases: (text, kind, expected labels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rules
+from rules import Classifier, classify
+
+C, D, T, A, N = "crisis", "clinical_disclosure", "therapy_request", "admin_request", "connection_request"
+
+NEGATION = [
+    ("I'm not suicidal, just worn out from night shifts", "comment", set()),
+    ("i would never hurt myself, dont worry about me", "dm", set()),
+    ("Not going to kill myself over a parking ticket lol", "comment", set()),
+]
+PAST = [
+    ("Five years ago I wanted to end my life. Therapy and my dog got me here, now I coach swim", "comment", {D}),
+    ("I used to self harm in high school and I still have the scars, but I'm okay now", "comment", {D}),
+    ("Back in 2018 I took too many pills and spent a week in the hospital. Grateful to be here", "comment", {D}),
+]
+FIGURATIVE = [
+    ("this spreadsheet is going to be the death of me", "comment", set()),
+    ("I'd literally die for a second season of that show", "comment", set()),
+    ("my sister is going to kill me when she sees I ate her cake", "comment", set()),
+    ("if I have to hear that jingle one more time I'm jumping off a bridge lol", "comment", set()),
+    ("you guys are killing it with these reels", "comment", set()),
+    ("i want to die 😂 why did I send that text to my boss", "comment", set()),
+]
+HYPOTHETICAL = [
+    ("For my screenplay: what would a counsellor actually say if a character admits she wants to die?", "dm", set()),
+    ("What are the warning signs that someone is thinking about suicide?", "comment", set()),
+    ("If a friend says they want to kill themselves, what should you do first?", "comment", set()),
+]
+QUOTES_AWARENESS = [
+    ("'i don't want to live in this town anymore' is such a great opening line for a song", "comment", set()),
+    ("World Suicide Prevention Day. If you're struggling, call or text 988. You matter 💙", "comment", set()),
+    ("Overdose awareness walk this Saturday, carry naloxone and know the signs", "comment", set()),
+]
+THIRD_PERSON = [
+    ("My cousin Teo just messaged that he wants to end his life and now his phone is off", "dm", {C, D}),
+    ("my teenage son said tonight he wants to die. what do I do", "dm", {C, D, T}),
+    ("there's a woman sitting on the edge of the bridge railing on Pine St, I called 911", "comment", {C}),
+]
+HARM_TO_OTHERS = [
+    ("I have my brother's hunting rifle and I'm going to shoot him when he gets home. not joking", "dm", {C}),
+    ("i'm going to murder my roommate if she leaves dishes again 🙄", "comment", set()),
+]
+ABUSE_NOW = [
+    ("he's kicking the bedroom door and said he'll kill me. I'm hiding in the closet", "dm", {C}),
+    ("someone please call the police, my neighbour is beating his wife in the driveway right now", "comment", {C}),
+]
+OVERDOSE_NOW = [
+    ("i took like 30 of my sleeping pills an hour ago and i feel really dizzy", "dm", {C, D}),
+    ("pretty sure I overdosed on pumpkin pie today 🥧", "comment", set()),
+]
+INDIRECT = [
+    (
+        "gave my dog to my neighbour and deleted all my accounts. thanks for the posts, they helped for a while",
+        "comment",
+        {C, D},
+    ),
+    ("I won't be a burden much longer. Sorry for everything.", "dm", {C, D}),
+    ("tonight's the night. hope someone reads this tomorrow", "comment", {C, D}),
+]
+SPANISH = [
+    ("ya no aguanto más, quiero morir", "dm", {C, D}),
+    ("me quiero matar, nadie me entiende", "dm", {C, D}),
+    ("no quiero vivir así, tengo las pastillas en la mano", "dm", {C, D}),
+    ("¿Cuánto cuesta la primera consulta?", "dm", {A}),
+]
+TYPOS_EMOJI = [
+    ("im gonna kill myslf tonite", "dm", set()),  # documented gap: misspelt "myself" is not caught by the rules
+    ("i just want to dieeee tbh everything is too much", "dm", {C, D}),
+    ("🔪🩸 again tonight, im sorry", "dm", {C, D}),
+    ("cant stop cutting again since monday", "comment", {C, D}),
+    ("dont want to be alive anymore", "dm", {C, D}),
+]
+REQUESTS = [
+    ("Can I DM you about my daughter's school refusal? Would love a professional opinion", "comment", {T, D}),
+    ("What should I say to my dad about his drinking before Sunday dinner?", "comment", {T, D}),
+    ("Do you take Blue Cross, and what's your rate for a 50 min session?", "dm", {A}),
+    ("I need to cancel my Tuesday appointment, sorry!", "dm", {A, D}),
+    ("Follow back pls!! 🌸", "comment", {N}),
+    ("Could we chat on WhatsApp instead? Here is my number", "dm", {N}),
+    ("Follow @BrightPathWellness for great tips on stress", "mention", set()),
+    ("anyone else find journaling weirdly hard?", "comment", set()),
+    ("What's the difference between CBT and DBT?", "comment", set()),
+    ("love that you're open on Saturdays now", "comment", set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
+    + OVERDOSE_NOW + INDIRECT + SPANISH + TYPOS_EMOJI + REQUESTS,
+)  # fmt: skip
+def test_context_table(text: str, kind: str, expected: set[str]) -> None:
+    assert set(classify(text, kind=kind).labels) == expected
+
+
+def test_follow_events_are_not_text() -> None:
+    assert classify("kill myself", kind="follow").labels == frozenset()
+
+
+PACKS = Path(rules.__file__).parent / "packs"
+TESTS = Path(__file__).parent
+
+
+def test_every_rule_in_every_pack_fires_in_some_test_case() -> None:
+    """Meta-test: each rule id of each pack is raised by at least one invented test message."""
+    cases = [t for table in (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS,
+                             SPANISH, THIRD_PERSON, TYPOS_EMOJI) for t, _, _ in table]  # fmt: skip
+    cases += RULE_EXAMPLES
+    fired = {e.rule_id.removesuffix(".past") for text in cases for e in classify(text, kind="dm").evidence}
+    ids = {r.id for r in Classifier().rules if not r.id.startswith(("disclosure.practice", "disclosure.clinician"))}
+    assert sorted(ids - fired) == []
+    assert sorted(p.name for p in PACKS.glob("*.toml")) == sorted(
+        ["common.toml", "context.toml", *rules.loader.pack_files()]
+    )
+
+
+# One invented example for rules the context tables do not already reach.
+RULE_EXAMPLES = [
+    "I keep thinking about killing myself",
+    "the pills are lined up on my desk",
+    "i'm standing on the overpass near exit 4",
+    "someone is on the wrong side of the guardrail on the bridge",
+    "i haven't eaten in 5 days and I fainted at work",
+    "the voices keep telling me to hurt my sister",
+    "the urges about hurting my landlord are turning into plans",
+    "my boyfriend is suicidal and won't talk to me",
+    "Been struggling with bulimia since college",
+    "I can't sleep and I haven't left the house in a week",
+    "I've been on Lexapro for a year",
+    "My therapist says I people-please",
+    "my husband has been diagnosed with bipolar",
+    "need some advice about my mom please",
+    "what would a therapist say to me about this? asking for me",
+    "is it normal that I cry every night?",
+    "can someone from your team message me privately?",
+    "Is there a waitlist for evening appointments?",
+    "I won't be able to make my session tomorrow",
+    "How much is a session and do you take Medicaid?",
+    "Where do I park for the Elm St office?",
+    "Sent you a friend request, accept it?",
+    "Would love to connect on LinkedIn",
+]

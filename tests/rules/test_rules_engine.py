@@ -1,0 +1,103 @@
+"""Engine invariants: evidence spans, determinism, names, practice terms, packs, pathological input."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import rules
+from rules import Classifier, classify
+from rules.normalize import normalize
+
+SAMPLES = [
+    "I’m sooo done. i took like 25 of my sleeping pills 😭 and I can't feel my hands",
+    "Hi!! Can I move my Thursday appt with Dr. Quenneville to Friday? My ADHD meds ran out too",
+    "follow back pls, and what's your personal WhatsApp? 💕",
+    "Do you take   Cigna?  Asking for my wife — she has PTSD",
+    "ya no aguanto más…  quiero morir",
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_every_label_has_evidence_inside_the_text(text: str) -> None:
+    found = classify(text, kind="dm")
+    assert found.labels
+    for label in found.labels:
+        assert [e for e in found.evidence if e.label == label], label
+    for e in found.evidence:
+        assert 0 <= e.start < e.end <= len(text)
+        assert text[e.start : e.end].strip()
+        assert e.rule_id and e.reason
+
+
+def test_spans_map_back_through_normalisation() -> None:
+    text = "ok   so I’m   sooo   done with it all, I don't want to live anymore"
+    found = classify(text)
+    spans = {text[e.start : e.end] for e in found.evidence if e.label == "crisis"}
+    assert "don't want to live" in spans
+
+
+def test_normalise_keeps_offsets() -> None:
+    text = "Don’t   STOP—self-harm sooo “quoted” más"
+    norm = normalize(text)
+    assert norm.text == "Dont STOP self harm so quoted mas"
+    start = norm.text.index("self harm")
+    assert text[slice(*norm.span(start, start + len("self harm")))] == "self-harm"
+
+
+def test_classify_is_deterministic() -> None:
+    assert [classify(t) for t in SAMPLES] == [classify(t) for t in SAMPLES]
+
+
+def test_clinician_names_reveal_client_status() -> None:
+    practice = Classifier(practice_names=["Larkfield Counselling"], clinicians=["Ingrid Solberg", "Tomas Vidal"])
+    assert "clinical_disclosure" in practice.classify("Ingrid has helped me so much with my panic attacks").labels
+    assert "clinical_disclosure" in practice.classify("I see Tomas on Mondays, can I move this week?").labels
+    assert "clinical_disclosure" in practice.classify("been going to Larkfield Counselling for my OCD").labels
+    assert practice.classify("Congrats to Ingrid Solberg on her conference talk!").labels == frozenset()
+    assert "clinical_disclosure" not in classify("I see Tomas on Mondays, can I move this week?").labels
+
+
+def test_honorific_names_work_without_configuration() -> None:
+    assert "clinical_disclosure" in classify("Ms. Okereke has helped me so much with my grief and sleep").labels
+    assert "clinical_disclosure" in classify("cancel my 3pm with Dr. Hallström please").labels
+    assert classify("Dr. Abara gave a brilliant talk at the library tonight").labels == frozenset()
+
+
+def test_extra_terms_are_per_label() -> None:
+    practice = Classifier(extra_terms={"crisis": ["going to the quarry"], "admin_request": ["parking pass"]})
+    found = practice.classify("I'm going to the quarry tonight, goodbye")
+    assert "crisis" in found.labels
+    assert any(e.rule_id == "crisis.practice_terms" for e in found.evidence)
+    with pytest.raises(ValueError, match="unknown label"):
+        Classifier(extra_terms={"spam": ["x"]})
+
+
+def test_module_level_api() -> None:
+    assert rules.RULES_VERSION
+    assert rules.top_label(classify("i took 40 pills, do you take aetna?").labels) == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have been feeling okay, thanks for the post. " * 22_000,
+        ("my therapist said " + "x " * 50) * 9_000,
+        "a" * 1_000_000,
+        "kill " * 200_000,
+        "(" * 500_000 + "!" * 500_000,
+    ],
+    ids=["sentences", "gaps", "one-word", "trigger", "punctuation"],
+)
+def test_a_megabyte_classifies_quickly(text: str) -> None:
+    start = time.perf_counter()
+    classify(text)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_long_text_keeps_head_and_tail_with_true_offsets() -> None:
+    text = "lovely post " * 20_000 + "i took 30 of my sleeping pills"
+    found = classify(text)
+    assert "crisis" in found.labels
+    assert all(text[e.start : e.end].strip() for e in found.evidence)

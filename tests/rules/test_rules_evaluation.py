@@ -1,0 +1,100 @@
+"""evaluation.py on a tiny hand-made set with a known answer; the dev and untuned targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rules import PRIORITY, Detection, Evidence
+from rules.evaluation import evaluate, format_report, load_corpus
+
+# Read from ../shared relative to the repository (tests run in a temporary cwd).
+DEV = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "dev.jsonl"
+UNTUNED = Path(__file__).parent / "data" / "untuned.jsonl"
+TUNE = Path(__file__).parent / "data" / "tune.jsonl"
+
+
+def _line(i: str, text: str, labels: list[str]) -> str:
+    return json.dumps({"id": i, "kind": "dm", "platform": "x", "text": text, "labels": labels, "note": "extra"})
+
+
+def _fake(text: str, *, kind: str = "comment", platform: str = "") -> Detection:
+    labels = frozenset(word for word in text.split() if word in PRIORITY)
+    return Detection(labels, tuple(Evidence(label, 0, len(text), "fake") for label in labels))
+
+
+TINY = [
+    _line("a", "crisis", ["crisis"]),
+    _line("b", "crisis", ["crisis", "clinical_disclosure"]),
+    _line("c", "admin_request", []),
+    _line("d", "nothing", []),
+    _line("e", "nothing", ["therapy_request"]),
+]
+
+
+def test_metrics_on_a_known_answer() -> None:
+    report = evaluate(load_corpus(TINY), _fake)
+    data = report.to_json()
+    assert data["n"] == 5
+    assert data["labels"]["crisis"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 2}
+    assert data["labels"]["clinical_disclosure"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert data["labels"]["admin_request"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert data["benign_false_positive_rate"] == 0.5
+    assert data["macro_f1"] == pytest.approx(0.2)
+    assert [(e.id, sorted(e.expected), sorted(e.predicted)) for e in report.errors] == [
+        ("b", ["clinical_disclosure", "crisis"], ["crisis"]),
+        ("c", [], ["admin_request"]),
+        ("e", ["therapy_request"], []),
+    ]
+
+
+def test_json_shape_is_exact() -> None:
+    data = evaluate(load_corpus(TINY)).to_json()
+    assert set(data) == {"n", "labels", "macro_f1", "benign_false_positive_rate"}
+    assert set(data["labels"]) == set(PRIORITY)
+    for scores in data["labels"].values():
+        assert set(scores) == {"precision", "recall", "f1", "support"}
+        assert isinstance(scores["support"], int)
+    json.dumps(data)
+
+
+def test_format_report_lists_errors_on_request() -> None:
+    report = evaluate(load_corpus(TINY), _fake)
+    assert "e: missed therapy_request" not in format_report(report, False)
+    text = format_report(report, True)
+    assert "crisis" in text and "benign false-positive rate: 0.500" in text
+    assert "e: missed therapy_request / extra -" in text
+
+
+@pytest.mark.parametrize(
+    "bad", ["{not json", '["a list"]', '{"id": "x", "text": "t"}', '{"id":"x","text":"t","labels":["spam"]}']
+)
+def test_malformed_line_names_its_number(bad: str) -> None:
+    with pytest.raises(ValueError, match="line 3"):
+        load_corpus([TINY[0], "", bad])
+
+
+def _check_targets(path: Path, crisis_recall: float, crisis_precision: float, f1: float, benign: float) -> None:
+    report = evaluate(load_corpus(path.read_text("utf-8").splitlines()))
+    scores = report.labels
+    assert scores["crisis"].recall >= crisis_recall
+    assert scores["crisis"].precision >= crisis_precision
+    for label in ("clinical_disclosure", "therapy_request", "admin_request", "connection_request"):
+        assert scores[label].f1 >= f1, label
+    assert report.benign_false_positive_rate <= benign
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="shared dev corpus not present")
+def test_dev_corpus_meets_the_targets() -> None:
+    _check_targets(DEV, crisis_recall=0.97, crisis_precision=0.85, f1=0.85, benign=0.05)
+
+
+def test_untuned_split_stays_above_its_floor() -> None:
+    """Floors a little below what was measured when the split was first scored (see the report)."""
+    _check_targets(UNTUNED, crisis_recall=0.85, crisis_precision=0.85, f1=0.85, benign=0.05)
+
+
+def test_tune_split_meets_the_targets() -> None:
+    _check_targets(TUNE, crisis_recall=0.95, crisis_precision=0.85, f1=0.85, benign=0.05)
