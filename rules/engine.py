@@ -15,6 +15,7 @@ from rules.index import message_keys
 from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
 from rules.names import client_status_rules
 from rules.normalize import normalize
+from rules.signals import Signals, crisis_signals, load_signals
 from rules.types import PRIORITY, Detection, Evidence
 
 RULES_VERSION = "1.0.0"
@@ -28,9 +29,9 @@ MAX_TRIES_PER_PATTERN = 64
 
 
 @lru_cache(maxsize=1)
-def _shared() -> tuple[dict[str, str], dict[str, object]]:
+def _shared() -> tuple[dict[str, str], Signals]:
     defines = load_defines()
-    return defines, dict(load_cues(defines))
+    return defines, load_signals(defines)
 
 
 class Classifier:
@@ -42,7 +43,7 @@ class Classifier:
         clinicians: Sequence[str] = (),
         extra_terms: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        defines, _ = _shared()
+        defines, self._signals = _shared()
         self._cues = load_cues(defines)
         rules = load_rules(defines, extra_terms)
         rules["clinical_disclosure"].extend(client_status_rules(practice_names, clinicians))
@@ -81,7 +82,10 @@ class Classifier:
         candidates = set(self._always)
         for key in message_keys(low) & self._index_keys:
             candidates.update(self._index[key])
-        return _scan([self._entries[n] for n in sorted(candidates)], ctx)
+        found = _scan([self._entries[n] for n in sorted(candidates)], ctx)
+        if not any(e.label == "crisis" for e in found):
+            found.extend(crisis_signals(self._signals, ctx))
+        return found
 
 
 def _lower(text: str) -> str:

@@ -65,6 +65,45 @@ INDIRECT = [
     ("I won't be a burden much longer. Sorry for everything.", "dm", {C, D}),
     ("tonight's the night. hope someone reads this tomorrow", "comment", {C, D}),
 ]
+RECENT_ATTEMPT_AND_METHOD = [
+    ("i tried to end it last night and my roommate found me. im home now", "dm", {C, D}),
+    ("yesterday was my second attempt and honestly im mad it didnt work", "dm", {C, D}),
+    ("I attempted suicide in 2015 and have been in recovery ever since", "comment", {D}),
+    ("this week my first attempt at sourdough failed", "comment", set()),
+    ("is overdosing painful? asking because i have a full bottle", "dm", {C, D}),
+    ("painless way to die?? please just answer", "dm", {C, D}),
+    ("will a bottle of tylenol kill me, how long does it take", "dm", {C, D}),
+    ("will this heat wave kill me lol how long does it last", "comment", set()),
+    ("how much of my amitriptyline would it take to not wake up", "dm", {C, D}),
+    ("I gave my note to my brother this morning", "dm", {C, D}),
+    ("my death would free my parents from the debt", "dm", {C, D}),
+    ("there's no escape but death for me", "comment", {C, D}),
+    ("lost all will to live this winter, every day is grey", "comment", {C, D}),
+    ("my job is making me suicidal honestly", "comment", {C, D}),
+    ("the plot: she sets herself on fire in act three, is that too dark for a student film?", "dm", set()),
+]
+THREATS = [
+    ("He told me if I call my sister he'll kill me. he has the car keys", "dm", {C}),
+    ("if i skip leg day he'll kill me haha", "comment", set()),
+    ("my roommate posted a picture of a rope and wrote goodbye everyone", "dm", {C, D}),
+    ("that concert photo of the bridge at sunset is gorgeous", "comment", set()),
+]
+#: Signs that only count together (packs/signals.toml): each category in a firing combination, and
+#: the same words alone or in a joke, the past or an awareness post staying quiet.
+SIGNALS = [
+    ("i just want everything to stop. already said my goodbyes", "dm", {C, D}),
+    ("i left my dog with my neighbour and wrote my will. sorry for everything", "dm", {C, D}),
+    ("been slicing my arms again, nothing helps", "dm", {C, D}),
+    ("tired of fighting this. the whole bottle is on my nightstand", "dm", {C, D}),
+    ("my uncle has a gun and is banging on our front door", "dm", {C}),
+    ("she's not answering and her car is parked by the bridge", "dm", {C}),
+    ("out on the balcony of the 9th floor and just looking down", "dm", {C}),
+    ("Saying goodbye to our old office today, thank you for the years of memories!", "comment", set()),
+    ("Suicide Loss Day is today, thinking of every family", "comment", set()),
+    ("overdosed on pumpkin spice today lol", "comment", set()),
+    ("the bridge at sunset today 😍", "comment", set()),
+    ("Two years ago I was suicidal and had a plan. Today I'm running a half marathon", "comment", {D}),
+]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
     ("me quiero matar, nadie me entiende", "dm", {C, D}),
@@ -95,7 +134,7 @@ REQUESTS = [
 @pytest.mark.parametrize(
     ("text", "kind", "expected"),
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
-    + OVERDOSE_NOW + INDIRECT + SPANISH + TYPOS_EMOJI + REQUESTS,
+    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + SPANISH + TYPOS_EMOJI + REQUESTS,
 )  # fmt: skip
 def test_context_table(text: str, kind: str, expected: set[str]) -> None:
     assert set(classify(text, kind=kind).labels) == expected
@@ -111,14 +150,15 @@ TESTS = Path(__file__).parent
 
 def test_every_rule_in_every_pack_fires_in_some_test_case() -> None:
     """Meta-test: each rule id of each pack is raised by at least one invented test message."""
-    cases = [t for table in (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS,
-                             SPANISH, THIRD_PERSON, TYPOS_EMOJI) for t, _, _ in table]  # fmt: skip
+    tables = (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS, SPANISH,
+              THIRD_PERSON, TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS)  # fmt: skip
+    cases = [t for table in tables for t, _, _ in table]
     cases += RULE_EXAMPLES
     fired = {e.rule_id.removesuffix(".past") for text in cases for e in classify(text, kind="dm").evidence}
     ids = {r.id for r in Classifier().rules if not r.id.startswith(("disclosure.practice", "disclosure.clinician"))}
     assert sorted(ids - fired) == []
     assert sorted(p.name for p in PACKS.glob("*.toml")) == sorted(
-        ["common.toml", "context.toml", *rules.loader.pack_files()]
+        ["common.toml", "context.toml", "signals.toml", *rules.loader.pack_files()]
     )
 
 
@@ -148,3 +188,10 @@ RULE_EXAMPLES = [
     "Sent you a friend request, accept it?",
     "Would love to connect on LinkedIn",
 ]
+
+
+def test_every_signal_category_fires_in_some_test_case() -> None:
+    """Meta-test for packs/signals.toml: each category contributes to some invented crisis message."""
+    fired = {e.rule_id for text, _, _ in SIGNALS for e in classify(text, kind="dm").evidence}
+    categories = set(rules.engine._DEFAULT._signals.categories)
+    assert sorted(c for c in categories if f"crisis.signals.{c}" not in fired) == []

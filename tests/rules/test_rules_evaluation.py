@@ -14,6 +14,8 @@ from rules.evaluation import evaluate, format_report, load_corpus
 DEV = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "dev.jsonl"
 UNTUNED = Path(__file__).parent / "data" / "untuned.jsonl"
 TUNE = Path(__file__).parent / "data" / "tune.jsonl"
+TUNE2 = Path(__file__).parent / "data" / "tune2.jsonl"
+TUNE3 = Path(__file__).parent / "data" / "tune3.jsonl"
 
 
 def _line(i: str, text: str, labels: list[str]) -> str:
@@ -98,3 +100,13 @@ def test_untuned_split_stays_above_its_floor() -> None:
 
 def test_tune_split_meets_the_targets() -> None:
     _check_targets(TUNE, crisis_recall=0.95, crisis_precision=0.85, f1=0.85, benign=0.05)
+
+
+def test_second_tuning_round_meets_the_targets() -> None:
+    """tune2.jsonl was written fresh, scored untouched (crisis recall 0.375), then tuned on."""
+    _check_targets(TUNE2, crisis_recall=0.97, crisis_precision=0.85, f1=0.85, benign=0.05)
+
+
+def test_third_tuning_round_meets_the_targets() -> None:
+    """tune3.jsonl was written fresh, scored untouched (crisis recall 0.133), then tuned on."""
+    _check_targets(TUNE3, crisis_recall=0.97, crisis_precision=0.85, f1=0.80, benign=0.05)
