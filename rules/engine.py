@@ -80,11 +80,12 @@ class Classifier:
         low = _lower(norm.text)
         ctx = MessageContext(norm, low, text, self._cues)
         candidates = set(self._always)
-        for key in message_keys(low) & self._index_keys:
+        keys = message_keys(low)
+        for key in keys & self._index_keys:
             candidates.update(self._index[key])
         found = _scan([self._entries[n] for n in sorted(candidates)], ctx)
         if not any(e.label == "crisis" for e in found):
-            found.extend(crisis_signals(self._signals, ctx))
+            found.extend(crisis_signals(self._signals, ctx, keys))
         return found
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rules.context import FIRE, MessageContext, judge
+from rules.index import index_keys
 from rules.loader import FLAGS, Rule, expand, read_toml
 from rules.types import Evidence
 
@@ -29,8 +30,13 @@ class Category:
 
     name: str
     rule: Rule
-    regex: re.Pattern[str]
+    #: each cue compiled on its own with its first-word index keys (None = run always), see rules/index.py
+    cues: tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]
     strong: bool
+
+    def worth_running(self, keys: frozenset[str] | set[str]) -> list[re.Pattern[str]]:
+        """The cues that can match a message with these index keys."""
+        return [regex for regex, need in self.cues if need is None or not need.isdisjoint(keys)]
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ def load_signals(defines: Mapping[str, str]) -> Signals:
             patterns=patterns,
             context=frozenset(raw.get("context", ())),
         )
-        regex = re.compile("|".join(f"(?:{p})" for p in patterns), FLAGS)
-        categories[name] = Category(name, rule, regex, bool(raw.get("strong", False)))
+        cues = tuple((re.compile(p, FLAGS), index_keys(p)) for p in patterns)
+        categories[name] = Category(name, rule, cues, bool(raw.get("strong", False)))
     combos = tuple(frozenset(pair) for pair in data["combos"])
     unknown = {c for pair in combos for c in pair} - set(categories)
     if unknown:
@@ -64,30 +70,34 @@ def load_signals(defines: Mapping[str, str]) -> Signals:
     return Signals(categories, combos, frozenset(data.get("disclosure", ())))
 
 
-def _hits(category: Category, ctx: MessageContext) -> list[tuple[int, int]]:
+def _hits(category: Category, ctx: MessageContext, keys: frozenset[str] | set[str]) -> list[tuple[int, int]]:
     """Spans of the category's cues that survive its context checks."""
     out: list[tuple[int, int]] = []
-    for n, m in enumerate(category.regex.finditer(ctx.text)):
-        if n >= MAX_MATCHES:
-            break
-        start, end = m.span()
-        if end > start and judge(category.rule, start, end, ctx) == FIRE:
-            out.append((start, end))
-    return out
+    for regex in category.worth_running(keys):
+        for n, m in enumerate(regex.finditer(ctx.text)):
+            if n >= MAX_MATCHES:
+                break
+            start, end = m.span()
+            if end > start and judge(category.rule, start, end, ctx) == FIRE:
+                out.append((start, end))
+    return sorted(out)
 
 
-def crisis_signals(signals: Signals, ctx: MessageContext) -> list[Evidence]:
-    """Crisis (and, for the writer's own risk, disclosure) evidence when signs combine; else []."""
+def crisis_signals(signals: Signals, ctx: MessageContext, keys: frozenset[str] | set[str]) -> list[Evidence]:
+    """Crisis (and, for the writer's own risk, disclosure) evidence when signs combine; else [].
+
+    `keys` are the message's index keys (rules/index.py `message_keys`).
+    """
     found: dict[str, list[tuple[int, int]]] = {}
     for name in _ANCHORS:
-        spans = _hits(signals.categories[name], ctx)
+        spans = _hits(signals.categories[name], ctx, keys)
         if spans:
             found[name] = spans
     if not found:
         return []
     for name, category in signals.categories.items():
         if name not in found:
-            spans = _hits(category, ctx)
+            spans = _hits(category, ctx, keys)
             if spans:
                 found[name] = spans
     present = frozenset(found)
