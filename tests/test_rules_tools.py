@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,8 @@ from sqlmodel import Session, func, select
 from monitor.cycle import run_cycle
 from monitor.db import AuditEntry, Detection, Reply
 from monitor.rules_tools import explain, replay
+from rules import PRIORITY, Evidence
 from rules import Detection as Found
-from rules import Evidence
 
 from support import AppFactory, event, items
 
@@ -53,3 +54,45 @@ def test_explain_command(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "crisis" in out.stdout and "reply (crisis." in out.stdout
+
+
+TUNE = Path(__file__).parent / "rules" / "data" / "tune.jsonl"
+
+
+def _monitor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_eval_json_prints_exactly_one_object_of_the_documented_shape(tmp_path: Path) -> None:
+    out = _monitor("eval", str(TUNE), "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)  # exactly one JSON document: json.loads refuses trailing text
+    assert set(report) == {"n", "labels", "macro_f1", "benign_false_positive_rate"}
+    assert report["n"] == len([line for line in TUNE.read_text("utf-8").splitlines() if line.strip()])
+    assert set(report["labels"]) == set(PRIORITY)
+    for scores in report["labels"].values():
+        assert set(scores) == {"precision", "recall", "f1", "support"}
+        assert isinstance(scores["support"], int) and 0.0 <= scores["f1"] <= 1.0
+    assert 0.0 <= report["benign_false_positive_rate"] <= 1.0
+
+
+def test_eval_table_lists_the_ids_it_got_wrong(tmp_path: Path) -> None:
+    corpus = tmp_path / "tiny.jsonl"
+    rows = [
+        {"id": "ok-1", "kind": "dm", "platform": "x", "text": "Can I reschedule Friday's appointment?",
+         "labels": ["admin_request"]},
+        {"id": "wrong-1", "kind": "comment", "platform": "x", "text": "lovely photo", "labels": ["crisis"]},
+    ]  # fmt: skip
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n", "utf-8")
+    out = _monitor("eval", str(corpus), "--show-errors", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "macro-F1" in out.stdout and "false-positive rate" in out.stdout
+    assert "wrong-1" in out.stdout and "ok-1" not in out.stdout
+
+
+def test_eval_names_the_bad_line_without_a_traceback(tmp_path: Path) -> None:
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text('{"id": "a", "kind": "dm", "platform": "x", "text": "hi", "labels": []}\n{not json\n', "utf-8")
+    out = _monitor("eval", str(corpus), cwd=tmp_path)
+    assert out.returncode != 0
+    assert "line 2" in out.stderr and "Traceback" not in out.stderr
