@@ -7,8 +7,8 @@ unique key (platform, account, kind, external id) keeps every event stored exact
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,7 @@ from monitor.actions import decide
 from monitor.clock import Clock, aware
 from monitor.db import Account, Alert, Cursor, Detection, Event, Reply
 from monitor.policy import AccountPolicy, Policy
-from monitor.storage import session_scope
+from monitor.storage import begin_write, session_scope
 from monitor.textclean import clean_text
 from rules import RULES_VERSION
 from rules import Detection as RulesDetection
@@ -55,8 +55,12 @@ def ensure_account(session: Session, spec: AccountPolicy, now: Clock) -> Account
     row = session.exec(select(Account).where(Account.name == spec.name)).first()
     if row is None:
         row = Account(name=spec.name, platform=spec.platform, source=spec.source, created_at=now())
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # the first polls of an account's streams run at once: another one made it
+            row = session.exec(select(Account).where(Account.name == spec.name)).one()
     elif (row.platform, row.source) != (spec.platform, spec.source):
         row.platform, row.source = spec.platform, spec.source
         session.add(row)
@@ -66,6 +70,7 @@ def ensure_account(session: Session, spec: AccountPolicy, now: Clock) -> Account
 def read_cursor(engine: Engine, spec: AccountPolicy, stream: str, clock: Clock) -> str | None:
     """The stored cursor of `spec`'s `stream` (creates the account row if new)."""
     with session_scope(engine) as session:
+        begin_write(session)
         account = ensure_account(session, spec, clock)
         session.commit()
         row = session.exec(select(Cursor).where(Cursor.account_id == account.id, Cursor.stream == stream)).first()
@@ -85,6 +90,7 @@ def poll_stream(
     page = connector.fetch(stream, read_cursor(engine, spec, stream, clock))
     result = PollResult(spec.name, stream)
     with session_scope(engine) as session:
+        begin_write(session)  # the whole page, its detections and its cursor commit together or not at all
         account = ensure_account(session, spec, clock)
         assert account.id is not None
         for incoming in page.events:
@@ -115,6 +121,7 @@ def store_and_process(
     result: PollResult,
 ) -> None:
     """Store `incoming` if new; classify it; queue the reply and the alert the policy asks for."""
+    incoming = _storable_fields(incoming)
     where = f"{account.name}/{incoming.kind}/{incoming.external_id!r}"
     if incoming.kind not in EVENT_KINDS or not incoming.external_id:
         log.warning("skipped a malformed event from %s: kind or external id missing or unknown", account.name)
@@ -179,6 +186,21 @@ def store_and_process(
         now = clock()
         session.add(Reply(event_id=event.id, template=template, text=reply_text, created_at=now, updated_at=now))
         result.replies_queued += 1
+
+
+def _storable_fields(incoming: IncomingEvent) -> IncomingEvent:
+    """Ids, handle and link made storable like the text (PostgreSQL refuses NUL in every text column).
+
+    One bad field must not make the whole page fail on every poll.
+    """
+    changes: dict[str, Any] = {}
+    for name in ("external_id", "parent_id", "thread_id", "author_handle", "url"):
+        value = getattr(incoming, name)
+        if isinstance(value, str):
+            cleaned, repaired = clean_text(value)
+            if repaired:
+                changes[name] = cleaned
+    return replace(incoming, **changes) if changes else incoming
 
 
 def _key(account: Account, incoming: IncomingEvent) -> tuple[ColumnElement[bool], ...]:

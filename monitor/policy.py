@@ -6,6 +6,7 @@ Every problem is reported with the key, what is wrong and an example (never a tr
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from importlib import resources
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from connectors import REGISTRY, ConnectorError, load_connector_class
 from connectors.base import EVENT_KINDS, PLATFORMS
@@ -36,12 +37,19 @@ EXAMPLES: dict[str, str] = {
     "office_phone": 'office_phone = "(555) 010-0199"',
     "website": 'website = "https://example-counseling.example"',
     "country": 'country = "US"   (one of US, CA, GB, AU)',
+    "emergency_number": 'emergency_number = "911"',
+    "crisis_line": 'crisis_line = "988 Suicide & Crisis Lifeline (call or text 988)"',
     "clinicians": 'clinicians = ["Dr. Nia Okafor"]',
     "timezone": 'timezone = "America/Chicago"',
     "retention_days": "retention_days = 90",
+    "keep_follower_identity": "keep_follower_identity = false",
+    "alerts": '[alerts]\n    recipients = ["oncall@example-counseling.example"]',
     "recipients": 'recipients = ["oncall@example-counseling.example"]',
     "escalation_minutes": "escalation_minutes = 15",
+    "escalation_repeat_minutes": "escalation_repeat_minutes = 0",
+    "escalation_recipients": 'escalation_recipients = ["director@example-counseling.example"]',
     "urgent_labels": 'urgent_labels = ["crisis"]',
+    "digest": '[digest]\n    day = "mon"',
     "day": 'day = "mon"',
     "hour": "hour = 8",
     "name": 'name = "main-facebook-page"',
@@ -49,6 +57,8 @@ EXAMPLES: dict[str, str] = {
     "source": 'source = "demo"',
     "streams": 'streams = ["comments", "messages"]',
     "poll_minutes": "poll_minutes = 5",
+    "options": 'options = { url = "https://example-counseling.example/feed.xml" }',
+    "accounts": '[[accounts]]\n    name = "main-facebook-page"',
     "templates": '[templates.therapy_request]\n    default = "Please call our office at {office_phone}."',
 }
 
@@ -89,7 +99,8 @@ class AccountPolicy(_Strict):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     platform: str
-    source: str = ""
+    #: validated even when absent, so that it becomes the platform's own source
+    source: str = Field(default="", validate_default=True)
     streams: list[str] = Field(min_length=1)
     poll_minutes: float = Field(default=5, gt=0)
     options: dict[str, str | int | float | bool] = {}
@@ -101,22 +112,35 @@ class AccountPolicy(_Strict):
             raise ValueError(f"unknown platform {value!r}; use one of {', '.join(sorted(PLATFORMS))}")
         return value
 
-    @model_validator(mode="after")
-    def _known_source_and_streams(self) -> AccountPolicy:
-        source = self.source or self.platform
+    # Field validators (not one model validator) so that an error names `accounts[0].source` or
+    # `accounts[0].streams` and gets that key's example.
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str, info: ValidationInfo) -> str:
+        source = value or info.data.get("platform", "")
+        if not source:  # the platform itself is invalid and already reported
+            return value
         if source not in REGISTRY:
             raise ValueError(
                 f"source {source!r} is not available in this version; available: {', '.join(sorted(REGISTRY))}"
             )
         try:
-            streams = load_connector_class(source).streams  # type: ignore[attr-defined]
+            load_connector_class(source)
         except (ConnectorError, ImportError) as exc:
             raise ValueError(f"source {source!r} cannot be loaded: {exc}") from None
-        unknown = [s for s in self.streams if s not in streams]
+        return source
+
+    @field_validator("streams")
+    @classmethod
+    def _known_streams(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        source = info.data.get("source")
+        if not source:  # source or platform invalid: already reported
+            return value
+        streams = load_connector_class(source).streams  # type: ignore[attr-defined]
+        unknown = [s for s in value if s not in streams]
         if unknown:
             raise ValueError(f"unknown stream(s) {unknown} for source {source!r}; available: {list(streams)}")
-        object.__setattr__(self, "source", source)
-        return self
+        return value
 
 
 class Policy(_Strict):
@@ -135,7 +159,17 @@ class Policy(_Strict):
     alerts: AlertsPolicy = AlertsPolicy()
     digest: DigestPolicy = DigestPolicy()
     accounts: list[AccountPolicy] = []
-    templates: dict[str, dict[str, str]] = {}
+    #: validated even when absent, so that a missing [templates] table is reported under its name
+    templates: dict[str, dict[str, str]] = Field(default={}, validate_default=True)
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country_code(cls, value: object) -> object:
+        """Accept "us" and the common "UK" for GB: the spec and the staff say "UK"."""
+        if isinstance(value, str):
+            value = value.strip().upper()
+            return "GB" if value == "UK" else value
+        return value
 
     @field_validator("office_phone")
     @classmethod
@@ -177,17 +211,22 @@ class Policy(_Strict):
                         raise ValueError(
                             f"templates.{label}.{kind}: unknown placeholder {{{field_name}}}; use {allowed}"
                         )
+        missing = sorted(LABELS - set(value))
+        if missing:
+            raise ValueError(f"[templates] has no text for: {', '.join(missing)}")
+        return value
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_names(cls, value: list[AccountPolicy]) -> list[AccountPolicy]:
+        names = [a.name for a in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"account names must be unique; repeated: {', '.join(duplicates)}")
         return value
 
     @model_validator(mode="after")
     def _complete(self) -> Policy:
-        names = [a.name for a in self.accounts]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"account names must be unique; repeated: {', '.join(duplicates)}")
-        missing = sorted(LABELS - set(self.templates))
-        if missing:
-            raise ValueError(f"[templates] has no text for: {', '.join(missing)}")
         number, line = EMERGENCY[self.country]
         object.__setattr__(self, "emergency_number", self.emergency_number or number)
         object.__setattr__(self, "crisis_line", self.crisis_line or line)
@@ -215,11 +254,23 @@ def parse_policy(text: str, source: str) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{source} is not valid TOML: {exc}{_toml_hint(text, str(exc))}") from None
     try:
         return Policy.model_validate(data)
     except ValidationError as err:
         raise ConfigError(describe(err, source, EXAMPLES)) from None
+
+
+def _toml_hint(text: str, message: str) -> str:
+    """The offending line (a policy holds no secrets) and, when it sets a known key, a correct example."""
+    found = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if not found or not 1 <= int(found[1]) <= len(lines):
+        return ""
+    line = lines[int(found[1]) - 1].strip()
+    hint = f"; the line reads: {line[:100]}"
+    example = EXAMPLES.get(line.partition("=")[0].strip())
+    return hint + (f" — for example: {example}" if example else "")
 
 
 def load_policy(path: Path, *, required: bool = False) -> tuple[Policy, str]:

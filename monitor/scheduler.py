@@ -87,9 +87,15 @@ def build_scheduler(app: App, *, interval_scale: float = 1.0) -> BlockingSchedul
 def run_forever(app: App, *, interval_scale: float = 1.0) -> None:
     """Run until SIGTERM or SIGINT; the job in hand finishes before the process exits."""
     scheduler = build_scheduler(app, interval_scale=interval_scale)
+    stopping: list[int] = []
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; finishing the job in hand and stopping", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stopping:  # a second Ctrl-C or SIGTERM arrives while the first one waits for the job in hand
+            log.info("received %s again; still finishing the job in hand", name)
+            return
+        stopping.append(signum)
+        log.info("received %s; finishing the job in hand and stopping", name)
         scheduler.shutdown(wait=True)  # waits for running jobs, never interrupts them
 
     signal.signal(signal.SIGTERM, stop)

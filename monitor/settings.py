@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -25,8 +25,10 @@ EXAMPLES: dict[str, str] = {
     "monitor_db_busy_timeout": "MONITOR_DB_BUSY_TIMEOUT=5",
     "monitor_log_level": "MONITOR_LOG_LEVEL=INFO",
     "monitor_staff_url": "MONITOR_STAFF_URL=https://monitor.example-practice.internal",
+    "monitor_web_port": "MONITOR_WEB_PORT=8080",
     "smtp_port": "SMTP_PORT=587",
     "smtp_security": "SMTP_SECURITY=starttls",
+    "smtp_timeout": "SMTP_TIMEOUT=20",
 }
 
 
@@ -65,19 +67,19 @@ class Settings(BaseSettings):
     monitor_database_url: str = "sqlite:///monitor.db"
     monitor_policy: Path = Path("policy.toml")
     monitor_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    monitor_db_busy_timeout: float = 5.0
+    monitor_db_busy_timeout: float = Field(default=5.0, ge=0)
     monitor_staff_url: str = "http://127.0.0.1:8080"
     monitor_web_host: str = "127.0.0.1"
-    monitor_web_port: int = 8080
+    monitor_web_port: int = Field(default=8080, ge=1, le=65535)
     monitor_secret_key: SecretStr = SecretStr("")
     # --- email (alerts and digest)
     smtp_host: str = ""
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = ""
-    smtp_timeout: float = 20.0
+    smtp_timeout: float = Field(default=20.0, gt=0)
     # --- other alert channels (apprise URLs: SMS gateways, Teams, Slack, ntfy ...)
     monitor_alert_urls: SecretStr = SecretStr("")
     # --- Facebook Page and Instagram (Graph API)

@@ -27,7 +27,10 @@ def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
             return engine
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
-        raise DatabaseProblem(f"MONITOR_DATABASE_URL is not usable: {exc}") from None
+        raise DatabaseProblem(
+            f"MONITOR_DATABASE_URL is not usable: {exc} — for example: MONITOR_DATABASE_URL=sqlite:///monitor.db "
+            "or postgresql+psycopg://monitor@localhost/monitor"
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -70,12 +73,32 @@ def guard(engine: Engine) -> Iterator[None]:
                 f"the database {where} is locked by another program; nothing was changed, try again "
                 "(raise MONITOR_DB_BUSY_TIMEOUT if this keeps happening)"
             ) from None
-        raise DatabaseProblem(f"cannot use the database {where}: {exc.orig}") from None
+        reason = " ".join(str(exc.orig).split())  # one line: PostgreSQL's connection errors span several
+        raise DatabaseProblem(f"cannot use the database {where} (MONITOR_DATABASE_URL): {reason}") from None
     except DatabaseError as exc:
+        reason = str(exc.orig).strip().partition("\n")[0]  # PostgreSQL adds DETAIL/CONTEXT lines
+        # SQLite reports a damaged file as a plain DatabaseError; subclasses (IntegrityError, DataError,
+        # InternalError from a trigger) are a refused change, e.g. an edit of the append-only audit log.
+        if type(exc) is DatabaseError or any(w in reason.lower() for w in ("malformed", "not a database", "corrupt")):
+            raise DatabaseProblem(
+                f"the database {describe_url(engine)} is damaged or is not a database ({reason}); "
+                "restore it from backup or point MONITOR_DATABASE_URL at a new file"
+            ) from None
         raise DatabaseProblem(
-            f"the database {describe_url(engine)} is damaged or is not a database ({exc.orig}); "
-            "restore it from backup or point MONITOR_DATABASE_URL at a new file"
+            f"the database {describe_url(engine)} refused a change ({reason}); nothing was changed"
         ) from None
+
+
+def begin_write(session: Session) -> None:
+    """Open the session's unit of work as one real transaction before anything else runs in it.
+
+    SQLite's driver only sends BEGIN before an INSERT/UPDATE, so a SAVEPOINT issued first opens a
+    transaction of its own whose RELEASE commits at once: half a page would be committed without its
+    detections or cursor. BEGIN IMMEDIATE also takes the write lock up front, waiting the busy timeout.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
