@@ -24,6 +24,8 @@ REGISTRY: dict[str, str] = {
     "google": "connectors.google_reviews:GoogleReviewsConnector",
     "yelp": "connectors.yelp:YelpConnector",
     "rss": "connectors.rss:RssConnector",
+    "facebook": "connectors.facebook:FacebookPageConnector",
+    "instagram": "connectors.instagram:InstagramConnector",
 }
 
 
