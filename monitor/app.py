@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 import rules
 from connectors import AccountSpec, AuthExpired, Connector, ConnectorError, load_connector_class
 from monitor.clock import Clock, utcnow
+from monitor.errors import ConfigError
 from monitor.escalation import escalate_unacknowledged
 from monitor.health import Pauses, describe_error, record_outcome
 from monitor.notify import Notifier, default_notifiers, deliver_pending_alerts
@@ -102,13 +103,21 @@ class App:
         return purge_expired(self.engine, self.policy.retention_days, self.clock)
 
 
-def make_classifier(policy: Policy) -> ClassifyFn:
-    """The rules, taught the practice's name and clinicians' names."""
-    factory = getattr(rules, "Classifier", None)
-    if factory is None:
-        return rules.classify
-    classifier = factory(practice_names=[policy.practice_name], clinicians=policy.clinicians)
-    return classifier.classify  # type: ignore[no-any-return]
+def make_classifier(policy: Policy, *, semantic: bool = False) -> ClassifyFn:
+    """The rules, taught the practice's name and clinicians' names; plus the semantic layer if asked.
+
+    `semantic` (MONITOR_SEMANTIC=on) without the [semantic] extra installed is a configuration error
+    at start, never a silent fall-back to rules only.
+    """
+    classifier = rules.Classifier(practice_names=[policy.practice_name], clinicians=policy.clinicians)
+    if not semantic:
+        return classifier.classify
+    from rules.semantic import SemanticClassifier, SemanticUnavailable
+
+    try:
+        return SemanticClassifier(classifier.classify).classify
+    except SemanticUnavailable as exc:
+        raise ConfigError(f"MONITOR_SEMANTIC=on: {exc}") from None
 
 
 def open_app(
@@ -129,7 +138,7 @@ def open_app(
         policy=policy,
         policy_source=source,
         engine=engine,
-        classify=make_classifier(policy),
+        classify=make_classifier(policy, semantic=settings.monitor_semantic),
         notifiers=notifiers if notifiers is not None else default_notifiers(settings),
         clock=clock,
         connectors=dict(connectors or {}),

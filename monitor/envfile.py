@@ -19,6 +19,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
             ("MONITOR_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR. Logs never contain message text."),
             ("MONITOR_DB_BUSY_TIMEOUT", "5", "Seconds to wait for a busy SQLite database before giving up."),
             ("MONITOR_STAFF_URL", "http://127.0.0.1:8080", "Address of the staff page, used in alert links."),
+            (
+                "MONITOR_SEMANTIC",
+                "off",
+                "on: also flag indirect crisis messages by meaning (needs the [semantic] extra; README).",
+            ),
         ],
     ),
     (

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     monitor_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     monitor_db_busy_timeout: float = Field(default=5.0, ge=0)
     monitor_staff_url: str = "http://127.0.0.1:8080"
+    monitor_semantic: bool = False
     monitor_web_host: str = "127.0.0.1"
     monitor_web_port: int = Field(default=8080, ge=1, le=65535)
     monitor_secret_key: SecretStr = SecretStr("")

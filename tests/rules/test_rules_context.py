@@ -20,6 +20,11 @@ PAST = [
     ("Five years ago I wanted to end my life. Therapy and my dog got me here, now I coach swim", "comment", {D}),
     ("I used to self harm in high school and I still have the scars, but I'm okay now", "comment", {D}),
     ("Back in 2018 I took too many pills and spent a week in the hospital. Grateful to be here", "comment", {D}),
+    (
+        "five years ago I gave my things away and wrote goodbye letters. today I'm married and so grateful I stayed",
+        "comment",
+        {D},
+    ),
 ]
 FIGURATIVE = [
     ("this spreadsheet is going to be the death of me", "comment", set()),
