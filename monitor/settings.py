@@ -25,6 +25,7 @@ EXAMPLES: dict[str, str] = {
     "monitor_db_busy_timeout": "MONITOR_DB_BUSY_TIMEOUT=5",
     "monitor_log_level": "MONITOR_LOG_LEVEL=INFO",
     "monitor_staff_url": "MONITOR_STAFF_URL=https://monitor.example-practice.internal",
+    "monitor_semantic": "MONITOR_SEMANTIC=off",
     "monitor_web_port": "MONITOR_WEB_PORT=8080",
     "smtp_port": "SMTP_PORT=587",
     "smtp_security": "SMTP_SECURITY=starttls",
