@@ -109,6 +109,21 @@ SIGNALS = [
     ("the bridge at sunset today 😍", "comment", set()),
     ("Two years ago I was suicidal and had a plan. Today I'm running a half marathon", "comment", {D}),
 ]
+#: Round four: a means in hand, relapse, urges towards others, threats to a place, physical danger.
+ROUND_FOUR = [
+    ("been holding my brother's rifle in my lap since midnight", "dm", {C, D}),
+    ("the shooting range opens at 9, can't wait", "comment", set()),
+    ("relapsed with the blades tonight after 40 days", "dm", {C, D}),
+    ("i have urges to stab my coworker and i bought a new knife", "dm", {C, D}),
+    ("a guy in the comments says he is going to shoot up the mall on saturday", "comment", {C}),
+    ("the voice keeps telling me to step in front of the bus", "dm", {C, D}),
+    ("downed a bottle of ibuprofen and my stomach is burning", "dm", {C, D}),
+    ("mi novio me está golpeando y no puedo salir", "dm", {C}),
+    ("my grandpa wandered off from the care home and nobody can find him", "dm", {C}),
+    ("my friend said she's signing off for good and isn't answering texts", "dm", {C, D}),
+    ("scratching my legs until they bleed again, it's not worth it anymore", "dm", {C, D}),
+    ("what's the quickest way to bleed out", "dm", {C, D}),
+]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
     ("me quiero matar, nadie me entiende", "dm", {C, D}),
@@ -133,13 +148,21 @@ REQUESTS = [
     ("anyone else find journaling weirdly hard?", "comment", set()),
     ("What's the difference between CBT and DBT?", "comment", set()),
     ("love that you're open on Saturdays now", "comment", set()),
+    ("could you walk me through a breathing exercise? im having a panic attack", "dm", {T, D}),
+    ("Can you suggest some coping strategies for when my mind races at night?", "dm", {T}),
+    ("Can we talk about it on here? my therapist is away this month", "dm", {T, D}),
+    ("Is it possible to switch my Thursday 10am with Priya to the afternoon?", "dm", {A, D}),
+    ("three months off Klonopin and sleeping better, taper slowly folks", "comment", {D}),
+    ("we should grab coffee sometime and catch up, here's my number", "dm", {N}),
+    ("¿Puedo agendar una cita para la próxima semana?", "dm", {A}),
 ]
 
 
 @pytest.mark.parametrize(
     ("text", "kind", "expected"),
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
-    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + SPANISH + TYPOS_EMOJI + REQUESTS,
+    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + SPANISH + TYPOS_EMOJI
+    + REQUESTS,
 )  # fmt: skip
 def test_context_table(text: str, kind: str, expected: set[str]) -> None:
     assert set(classify(text, kind=kind).labels) == expected
@@ -156,7 +179,7 @@ TESTS = Path(__file__).parent
 def test_every_rule_in_every_pack_fires_in_some_test_case() -> None:
     """Meta-test: each rule id of each pack is raised by at least one invented test message."""
     tables = (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS, SPANISH,
-              THIRD_PERSON, TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS)  # fmt: skip
+              THIRD_PERSON, TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR)  # fmt: skip
     cases = [t for table in tables for t, _, _ in table]
     cases += RULE_EXAMPLES
     fired = {e.rule_id.removesuffix(".past") for text in cases for e in classify(text, kind="dm").evidence}

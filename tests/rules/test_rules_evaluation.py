@@ -113,6 +113,8 @@ def test_third_tuning_round_meets_the_targets() -> None:
 
 
 HOLDOUT = Path(__file__).parent / "data" / "holdout.jsonl"
+HOLDOUT2 = Path(__file__).parent / "data" / "holdout2.jsonl"
+TUNE4 = Path(__file__).parent / "data" / "tune4.jsonl"
 
 
 def test_holdout_split_is_a_regression_floor_not_a_target() -> None:
@@ -121,5 +123,25 @@ def test_holdout_split_is_a_regression_floor_not_a_target() -> None:
     The floor only catches regressions; the gap to the target is reported in the README."""
     report = evaluate(load_corpus(HOLDOUT.read_text("utf-8").splitlines()))
     assert report.labels["crisis"].recall >= 0.30
+    assert report.labels["crisis"].precision >= 0.85
+    assert report.benign_false_positive_rate <= 0.05
+
+
+def test_fourth_tuning_round_written_by_another_author() -> None:
+    """tune4.jsonl was written by someone who never saw the rules; scored untouched: crisis recall
+    0.595. Its labelling of "what do I do" inside a crisis differs from the dev corpus (no
+    therapy_request), so only crisis and the macro-F1 are held to targets here."""
+    report = evaluate(load_corpus(TUNE4.read_text("utf-8").splitlines()))
+    assert report.labels["crisis"].recall >= 0.97
+    assert report.labels["crisis"].precision >= 0.85
+    assert report.benign_false_positive_rate <= 0.05
+    assert report.macro_f1 >= 0.85
+
+
+def test_second_holdout_by_another_author_is_a_regression_floor() -> None:
+    """holdout2.jsonl: written with tune4 by the same author, never looked at or tuned on. Scored:
+    crisis recall 0.276 (tuning on tune4 did not move it), precision 0.889, benign false positives 0."""
+    report = evaluate(load_corpus(HOLDOUT2.read_text("utf-8").splitlines()))
+    assert report.labels["crisis"].recall >= 0.25
     assert report.labels["crisis"].precision >= 0.85
     assert report.benign_false_positive_rate <= 0.05
