@@ -26,6 +26,8 @@ REGISTRY: dict[str, str] = {
     "rss": "connectors.rss:RssConnector",
     "facebook": "connectors.facebook:FacebookPageConnector",
     "instagram": "connectors.instagram:InstagramConnector",
+    "x": "connectors.x:XConnector",
+    "reddit": "connectors.reddit:RedditConnector",
 }
 
 
