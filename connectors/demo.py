@@ -68,6 +68,7 @@ class DemoConnector:
         all_items = list(items) if items is not None else load_bundled_items(clock())
         self.items = [i for i in all_items if i.event.platform == spec.platform]
         self.posted: dict[str, tuple[str, str]] = {}  # reply id -> (event external id, text)
+        self.hidden: set[str] = set()  # external ids of comments hidden by staff
 
     def fetch(self, stream: str, cursor: str | None) -> Page:
         """Events of `stream` after position `cursor` (an index into the bundled list)."""
@@ -91,6 +92,15 @@ class DemoConnector:
             if external_id == event.external_id and posted_text == text:
                 return reply_id
         return None
+
+    def hide_comment(self, event: IncomingEvent, hidden: bool = True) -> None:
+        """Hide or unhide a comment in memory (CanHide), so the demo shows the staff page's hide button."""
+        if event.kind != "comment":
+            raise ConnectorError(f"only comments can be hidden, not a {event.kind}", permanent=True)
+        if hidden:
+            self.hidden.add(event.external_id)
+        else:
+            self.hidden.discard(event.external_id)
 
     def check_auth(self) -> None:
         """The demo source needs no credentials."""

@@ -40,9 +40,12 @@ def cli() -> None:
     pass
 
 
-@cli.command(help="Poll all accounts, alert on crisis items, post approved replies. Runs until stopped.")
+@cli.command(
+    help="Poll all accounts, alert on crisis items, post approved replies, serve the staff page. Runs until stopped."
+)
 @click.option("--once", is_flag=True, help="Poll every account once, post approved replies, and exit.")
-def run(once: bool) -> None:
+@click.option("--no-web", is_flag=True, help="Do not serve the staff page (MONITOR_WEB_HOST:MONITOR_WEB_PORT).")
+def run(once: bool, no_web: bool) -> None:
     app = _app()
     if once:
         report = run_cycle(app)
@@ -50,7 +53,16 @@ def run(once: bool) -> None:
         return
     from monitor.scheduler import run_forever
 
-    run_forever(app)
+    web = None
+    if not no_web:
+        from monitor.web.server import start_in_thread
+
+        web = start_in_thread(app, app.settings.monitor_web_host, app.settings.monitor_web_port)
+    try:
+        run_forever(app)
+    finally:
+        if web is not None:
+            web.stop()
 
 
 @cli.command(help="List flagged items: open ones first, urgent at the top.")
@@ -208,6 +220,11 @@ from monitor.cli_rules import eval_corpus, explain, replay  # noqa: E402
 cli.add_command(explain)
 cli.add_command(replay)
 cli.add_command(eval_corpus)
+
+from monitor.cli_web import user, web  # noqa: E402
+
+cli.add_command(web)
+cli.add_command(user)
 
 
 def main() -> None:

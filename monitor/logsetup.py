@@ -19,6 +19,22 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+#: Held at WARNING even when MONITOR_LOG_LEVEL=DEBUG: the platform libraries log request bodies (message
+#: text, reply text) and tokens at DEBUG, and the scheduler logs every job it adds at INFO.
+NOISY_LOGGERS = (
+    "apscheduler.executors.default",
+    "apscheduler.scheduler",
+    "alembic.runtime.migration",
+    "tweepy",
+    "requests_oauthlib",
+    "oauthlib",
+    "prawcore",
+    "praw",
+    "urllib3",
+    "facebook",
+)
+
+
 def configure_logging(level: str) -> None:
     """Send logs to stderr (the journal under systemd) with secrets masked."""
     handler = logging.StreamHandler()
@@ -27,5 +43,5 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler.executors.default", "alembic.runtime.migration"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -70,7 +70,8 @@ class ItemDetail:
 
 def _state(event: Event, reply: Reply | None) -> str:
     if reply is not None:
-        return reply.state
+        # a reply stopped by `mark_handled` (staff answered another way) reads as handled, not rejected
+        return "handled" if reply.state == "rejected" and event.handled_at else reply.state
     return "handled" if event.handled_at else "open"
 
 
@@ -286,6 +287,53 @@ def reject(
         reason=reason,
         before_state=before_state,
         false_alarm=false_alarm,
+    )
+    session.commit()
+
+
+def mark_handled(
+    session: Session, item_id: int, actor: str, now: datetime, *, expected_version: int | None = None
+) -> None:
+    """Close an item without posting anything (staff phoned the person, or answered on the platform).
+
+    An item's open reply is stopped like a rejection, but the item reads as "handled". Audited.
+    """
+    if not actor.strip():
+        raise InvalidState("say who handled the item")
+    event, _, reply, _ = _load(session, item_id)
+    if event.handled_at is not None:
+        raise InvalidState(f"item {item_id} was already marked handled by {event.handled_by}")
+    before_state = reply.state if reply else "open"
+    if reply is not None:
+        if reply.state not in REJECTABLE:
+            raise _refuse_state(item_id, reply, "mark handled")
+        _check_version(item_id, reply, expected_version)
+        changed = session.execute(
+            update(Reply)
+            .where(col(Reply.id) == reply.id, col(Reply.version) == reply.version)
+            .values(
+                state="rejected",
+                rejected_by=actor,
+                rejected_at=now,
+                reject_reason="handled without a reply",
+                updated_at=now,
+                version=reply.version + 1,
+            )
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            raise InvalidState(f"item {item_id} was changed by someone else just now; look at it again")
+    event.handled_at, event.handled_by = now, actor
+    session.add(event)
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="item_handled",
+        event_id=item_id,
+        reply_id=reply.id if reply else None,
+        before_state=before_state,
+        before_text=reply.text if reply else None,
     )
     session.commit()
 
