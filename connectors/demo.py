@@ -52,7 +52,6 @@ class DemoConnector:
         "messages",
         "followers",
         "mentions",
-        "dms",
         "inbox",
         "reviews",
     )
