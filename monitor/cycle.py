@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass, field
 
 from monitor.app import App
+from monitor.errors import MonitorError
+from monitor.logsetup import describe_bug
 from monitor.outbox import DispatchResult
 from monitor.pipeline import PollResult
 
@@ -52,7 +54,13 @@ def run_cycle(app: App) -> CycleReport:
     report.alerts_delivered += app.deliver_alerts()
     for spec in app.policy.accounts:
         for stream in spec.streams:
-            result = app.poll(spec, stream)
+            try:
+                result = app.poll(spec, stream)
+            except MonitorError:
+                raise  # the database or the configuration: nothing else can work either
+            except Exception as exc:  # a bug on one stream must not stop the others (or their crisis alerts)
+                log.error("poll of %s/%s failed unexpectedly: %s", spec.name, stream, describe_bug(exc))
+                result = None
             if result is None:
                 report.failed_streams.append(f"{spec.name}/{stream}")
             else:

@@ -45,3 +45,19 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def describe_bug(exc: BaseException) -> str:
+    """An unexpected exception as its type and where it was raised, never its message.
+
+    Exception messages can carry the data being processed (a message's text, an author); the type
+    and the innermost frame of our own code are enough to find the bug.
+    """
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if "/site-packages/" not in filename:
+            where = f" at {filename.rsplit('/', 2)[-2]}/{filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return f"{type(exc).__name__}{where}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
@@ -23,22 +24,29 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.app import App
 from monitor.digest_mail import send_scheduled_digest
 from monitor.errors import MonitorError
+from monitor.logsetup import describe_bug
 
 log = logging.getLogger(__name__)
 DISPATCH_SECONDS = 60
 ALERT_RETRY_SECONDS = 60
 
 
+#: Set by the SIGTERM/SIGINT handler of `run_forever`.
+STOPPING = threading.Event()
+
+
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     """Run `job`; log a failure by name (no payloads) instead of letting a trace reach the journal."""
 
     def run() -> None:
+        if STOPPING.is_set():  # queued before the stop signal: the job in hand finishes, queued ones do not start
+            return
         try:
             job()
         except MonitorError as exc:
             log.error("job %s failed: %s", name, exc)
-        except Exception:
-            log.exception("job %s failed unexpectedly", name)
+        except Exception as exc:
+            log.error("job %s failed unexpectedly: %s", name, describe_bug(exc))
 
     return run
 
@@ -88,6 +96,7 @@ def run_forever(app: App, *, interval_scale: float = 1.0) -> None:
     """Run until SIGTERM or SIGINT; the job in hand finishes before the process exits."""
     scheduler = build_scheduler(app, interval_scale=interval_scale)
     stopping: list[int] = []
+    STOPPING.clear()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -95,6 +104,7 @@ def run_forever(app: App, *, interval_scale: float = 1.0) -> None:
             log.info("received %s again; still finishing the job in hand", name)
             return
         stopping.append(signum)
+        STOPPING.set()
         log.info("received %s; finishing the job in hand and stopping", name)
         scheduler.shutdown(wait=True)  # waits for running jobs, never interrupts them
 

@@ -226,3 +226,29 @@ def test_expired_credentials_tell_staff_once(
     assert len(notifier.notices) == 1
     subject, text = notifier.notices[0]
     assert "demo-facebook" in subject and "FACEBOOK_PAGE_TOKEN" in text
+
+
+def test_a_bug_on_one_stream_does_not_stop_the_crisis_alert_of_another(
+    make_app: AppFactory, notifier: RecordingNotifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected exception (a bug, a malformed payload the connector let through) is logged by type
+    and place only; its message may carry someone's text, so it never reaches the log."""
+    from connectors import Page
+
+    secret = "Dana's message text that must not be logged"
+    app = make_app(x=items("mentions", event("x1", "I want to kill myself tonight", platform="x", kind="mention")))
+
+    class Buggy:
+        name = "buggy"
+        streams = ("comments", "messages", "followers")
+
+        def fetch(self, stream: str, cursor: str | None) -> Page:
+            raise ValueError(secret)
+
+    app.connectors["demo-facebook"] = Buggy()  # type: ignore[assignment]
+    report = run_cycle(app)
+    assert report.new_events == 1 and report.urgent_ids and notifier.alerts
+    assert "demo-facebook/comments" in report.failed_streams
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "failed unexpectedly: ValueError at tests/test_pipeline.py" in logged
+    assert secret not in logged
