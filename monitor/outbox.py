@@ -20,6 +20,7 @@ from connectors import AuthExpired, CannotVerify, Connector, ConnectorError, Inc
 from monitor import audit
 from monitor.clock import Clock
 from monitor.db import Account, Event, Reply
+from monitor.logsetup import describe_bug
 from monitor.storage import session_scope
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,9 @@ def send_one(
     except Exception as exc:  # an unexpected failure may have happened after the post went out
         _finish(engine, reply_id, clock, "needs_review", error=f"unexpected {type(exc).__name__} while posting")
         result.needs_review.append(item_id)
-        log.exception("reply %s: unexpected error while posting; staff must check the platform", reply_id)
+        log.error(
+            "reply %s: unexpected %s while posting; staff must check the platform", reply_id, describe_bug(exc)
+        )
     else:
         _finish(engine, reply_id, clock, "sent", external_id=external_id)
         result.sent.append(item_id)
