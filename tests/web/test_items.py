@@ -234,3 +234,29 @@ def test_no_message_text_or_author_reaches_the_log(kit: Any, caplog: pytest.LogC
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert not any(t in logged for t in kit.texts)
     assert "a wrong password here" not in logged and UNSAFE_EDITS[0] not in logged
+
+
+def test_queue_warns_about_crisis_alerts_that_could_not_be_delivered(kit: Any) -> None:
+    """Issue 6: an alert that cannot be delivered is shown on the staff page (ids only, a link to the item)."""
+    from datetime import timedelta
+
+    from monitor.db import Alert
+
+    crisis = kit.item("instagram")
+    dana = kit.login("Dana")
+    assert "could not be delivered" not in dana.get("/queue").text
+    with Session(kit.app.engine) as s:
+        s.add(
+            Alert(
+                event_id=crisis,
+                created_at=kit.clock(),
+                attempts=2,
+                last_error="SMTP refused: 535 bad password",
+                next_attempt_at=kit.clock() + timedelta(minutes=5),
+            )
+        )
+        s.commit()
+    page = dana.get("/queue").text
+    assert "1 crisis alert" in page and "could not be delivered yet" in page
+    assert f'<a href="/items/{crisis}">{crisis}</a>' in page
+    assert all(text not in page for text in kit.texts)
