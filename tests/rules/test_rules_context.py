@@ -100,6 +100,8 @@ SIGNALS = [
     ("i left my dog with my neighbour and wrote my will. sorry for everything", "dm", {C, D}),
     ("been slicing my arms again, nothing helps", "dm", {C, D}),
     ("tired of fighting this. the whole bottle is on my nightstand", "dm", {C, D}),
+    ("everything is arranged for saturday. nobody needs me anyway", "dm", {C, D}),
+    ("I made a plan for dinner tonight, nobody cares what we eat lol", "comment", set()),
     ("my uncle has a gun and is banging on our front door", "dm", {C}),
     ("she's not answering and her car is parked by the bridge", "dm", {C}),
     ("out on the balcony of the 9th floor and just looking down", "dm", {C}),
