@@ -192,8 +192,8 @@ def check_config() -> None:
 @click.option("--website", prompt="Practice website (https://...)")
 @click.option(
     "--country",
-    prompt="Country (US, CA, GB or AU)",
-    type=click.Choice(["US", "CA", "GB", "AU"], case_sensitive=False),
+    prompt="Country (US, CA, GB/UK or AU)",
+    type=click.Choice(["US", "CA", "GB", "UK", "AU"], case_sensitive=False),
 )
 @click.option("--clinician", "clinicians", multiple=True, help="A clinician's name (repeat for each).")
 @click.option("--alert-email", "alert_emails", multiple=True, help="Who gets crisis alerts (repeat).")

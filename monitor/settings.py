@@ -139,4 +139,4 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as err:
-        raise ConfigError(describe(err, "The settings (.env / environment)", EXAMPLES, str.upper)) from None
+        raise ConfigError(describe(err, "The .env file / environment", EXAMPLES, str.upper)) from None
