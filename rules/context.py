@@ -59,6 +59,13 @@ class MessageContext:
             self._message[cue] = found
         return found
 
+    def any_sentence_has(self, cue: str) -> bool:
+        """Whether some sentence of the message matches cue `cue` (for cues anchored at a sentence start)."""
+        self.sentence(0)
+        assert self._starts is not None
+        ends = [*self._starts[1:], len(self.text)]
+        return any(self.cues[cue].search(self.text[s:e]) for s, e in zip(self._starts, ends, strict=True))
+
     def sentence_has(self, cue: str, pos: int) -> bool:
         return self.cues[cue].search(self.sentence_text(pos)) is not None
 
@@ -127,3 +134,31 @@ def judge(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
     if "past" in c and ctx.in_past(start, text[start:end]):
         return DEMOTE
     return FIRE
+
+
+#: Message-level context checks the learned layer obeys, per label (the rules apply them per pattern).
+LEARNED_VETOES = {
+    "crisis": ("fiction", "awareness", "hypothetical", "past", "joke"),
+    "clinical_disclosure": ("fiction", "awareness", "pet"),
+    "therapy_request": ("fiction", "request", "to_others"),
+    "admin_request": ("request", "to_others"),
+    "connection_request": ("request",),
+}
+
+
+def learned_veto(label: str, start: int, ctx: MessageContext) -> str:
+    """The context check that vetoes a label the learned model raised at `start`, or "" if none does."""
+    for check in LEARNED_VETOES.get(label, ()):
+        if check in ("fiction", "awareness", "joke") and ctx.has(check):
+            return check
+        if check == "hypothetical" and ctx.sentence_has("hypothetical_sentence", start):
+            return check
+        if check == "pet" and ctx.sentence_has("pet", start):
+            return check
+        if check == "to_others" and ctx.sentence_has("to_others", start):
+            return check
+        if check == "request" and not (ctx.has("request_any") or ctx.any_sentence_has("request")):
+            return "not a request"
+        if check == "past" and ctx.in_past(start, ""):
+            return check
+    return ""

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from rules.context import DEMOTE, DROP, FIRE, MessageContext, judge
+from rules.context import DEMOTE, DROP, FIRE, MessageContext, judge, learned_veto
 from rules.index import message_keys
+from rules.learned import LearnedModel, load_model
 from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
 from rules.names import client_status_rules
 from rules.normalize import normalize
@@ -34,6 +35,11 @@ def _shared() -> tuple[dict[str, str], Signals]:
     return defines, load_signals(defines)
 
 
+@lru_cache(maxsize=1)
+def _packaged_model() -> LearnedModel:
+    return load_model()
+
+
 class Classifier:
     """Rules compiled for one practice: its names make client-status disclosures detectable."""
 
@@ -42,8 +48,13 @@ class Classifier:
         practice_names: Sequence[str] = (),
         clinicians: Sequence[str] = (),
         extra_terms: Mapping[str, Sequence[str]] | None = None,
+        *,
+        learned: LearnedModel | bool | None = True,
     ) -> None:
         defines, self._signals = _shared()
+        if learned is True:
+            learned = _packaged_model()
+        self._learned: LearnedModel | None = learned or None
         self._cues = load_cues(defines)
         rules = load_rules(defines, extra_terms)
         rules["clinical_disclosure"].extend(client_status_rules(practice_names, clinicians))
@@ -67,15 +78,16 @@ class Classifier:
         if kind == "follow" or not text.strip():
             return Detection()
         if len(text) <= MAX_CHARS:
-            found = self._evidence(text)
+            found = self._evidence(text, kind)
         else:
             half = MAX_CHARS // 2
             shift = len(text) - half
-            tail = [replace(e, start=e.start + shift, end=e.end + shift) for e in self._evidence(text[-half:])]
-            found = self._evidence(text[:half]) + tail
-        return Detection(frozenset(e.label for e in found), tuple(found))
+            tail = [replace(e, start=e.start + shift, end=e.end + shift) for e in self._evidence(text[-half:], kind)]
+            found = self._evidence(text[:half], kind) + tail
+        unique = tuple(dict.fromkeys(found))  # two patterns of one rule can match the same words
+        return Detection(frozenset(e.label for e in unique), unique)
 
-    def _evidence(self, text: str) -> list[Evidence]:
+    def _evidence(self, text: str, kind: str) -> list[Evidence]:
         norm = normalize(text)
         low = _lower(norm.text)
         ctx = MessageContext(norm, low, text, self._cues)
@@ -83,10 +95,25 @@ class Classifier:
         keys = message_keys(low)
         for key in keys & self._index_keys:
             candidates.update(self._index[key])
-        found = _scan([self._entries[n] for n in sorted(candidates)], ctx)
+        vetoed: set[str] = set()
+        found = _scan([self._entries[n] for n in sorted(candidates)], ctx, vetoed)
         if not any(e.label == "crisis" for e in found):
             found.extend(crisis_signals(self._signals, ctx, keys))
+        if self._learned is not None:
+            # A label the rules raised, or whose cue they judged negated, past, figurative..., is left alone.
+            found.extend(self._learned_evidence(ctx, kind, frozenset(vetoed | {e.label for e in found})))
         return found
+
+    def _learned_evidence(self, ctx: MessageContext, kind: str, have: frozenset[str]) -> list[Evidence]:
+        """Labels the rules missed that the learned model raises, unless the whole message is fiction or awareness."""
+        assert self._learned is not None
+        out: list[Evidence] = []
+        for label, start, end, reason, score in self._learned.evidence(ctx.text, kind, have):
+            if learned_veto(label, start, ctx):
+                continue
+            ostart, oend = ctx.norm.span(start, end)
+            out.append(Evidence(label, ostart, oend, f"learned.{label}", reason, score))
+        return out
 
 
 def _lower(text: str) -> str:
@@ -97,8 +124,11 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def _scan(entries: list[Entry], ctx: MessageContext) -> list[Evidence]:
-    """Run the candidate patterns (in label and rule order); context checks decide each match."""
+def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str]) -> list[Evidence]:
+    """Run the candidate patterns (in label and rule order); context checks decide each match.
+
+    Labels whose matches a context check dropped or demoted are added to `vetoed`.
+    """
     out: list[Evidence] = []
     counts: dict[str, int] = {}
     grouped: dict[str, list[tuple[int, int]]] = {}
@@ -122,7 +152,10 @@ def _scan(entries: list[Entry], ctx: MessageContext) -> list[Evidence]:
                 pos = end
                 continue
             verdict = judge(rule, start, end, ctx)
+            if verdict != FIRE:
+                vetoed.add(rule.label)
             if verdict == DROP:
+                vetoed.update(rule.also)
                 pos = start + 1
                 continue
             pos = end

@@ -12,7 +12,8 @@ from rules import semantic
 from support import RecordingNotifier
 
 #: Invented, no keyword: the rules alone miss it (pinned in tests/rules/test_semantic.py too).
-INDIRECT = "left my guitar and my records with my cousin today. he can keep them, I won't be needing them"
+# Indirect crisis that neither the phrase rules nor the learned layer catch; the semantic layer does.
+INDIRECT = "honestly my family would be so much lighter without me dragging them down"
 
 
 def test_off_by_default_the_app_uses_the_rules_only(db_url: str, notifier: RecordingNotifier) -> None:

@@ -9,6 +9,8 @@ import pytest
 import rules
 from rules import Classifier, classify
 
+RULES_ONLY = Classifier(learned=False)
+
 C, D, T, A, N = "crisis", "clinical_disclosure", "therapy_request", "admin_request", "connection_request"
 
 NEGATION = [
@@ -133,7 +135,6 @@ SPANISH = [
     ("¿Cuánto cuesta la primera consulta?", "dm", {A}),
 ]
 TYPOS_EMOJI = [
-    ("im gonna kill myslf tonite", "dm", set()),  # documented gap: misspelt "myself" is not caught by the rules
     ("i just want to dieeee tbh everything is too much", "dm", {C, D}),
     ("🔪🩸 again tonight, im sorry", "dm", {C, D}),
     ("cant stop cutting again since monday", "comment", {C, D}),
@@ -167,7 +168,23 @@ REQUESTS = [
     + REQUESTS,
 )  # fmt: skip
 def test_context_table(text: str, kind: str, expected: set[str]) -> None:
-    assert set(classify(text, kind=kind).labels) == expected
+    """The phrase rules and their context checks, on their own (the learned layer may only add)."""
+    assert set(RULES_ONLY.classify(text, kind=kind).labels) == expected
+
+
+ALL_CASES = (
+    NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
+    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + SPANISH + TYPOS_EMOJI
+    + REQUESTS
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "kind", "expected"), [c for c in ALL_CASES if "crisis" not in c[2]])
+def test_no_crisis_cases_stay_quiet_with_the_learned_layer(text: str, kind: str, expected: set[str]) -> None:
+    """Every context case above that is not a crisis stays so with the default classifier."""
+    found = classify(text, kind=kind).labels
+    assert "crisis" not in found
+    assert expected <= found
 
 
 def test_follow_events_are_not_text() -> None:
@@ -225,3 +242,9 @@ def test_every_signal_category_fires_in_some_test_case() -> None:
     fired = {e.rule_id for text, _, _ in SIGNALS for e in classify(text, kind="dm").evidence}
     categories = set(rules.engine._DEFAULT._signals.categories)
     assert sorted(c for c in categories if f"crisis.signals.{c}" not in fired) == []
+
+
+def test_misspelt_myself_is_a_gap_of_the_rules_that_the_learned_layer_closes() -> None:
+    text = "im gonna kill myslf tonite"
+    assert RULES_ONLY.classify(text, kind="dm").labels == frozenset()
+    assert "crisis" in classify(text, kind="dm").labels

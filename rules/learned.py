@@ -1,0 +1,198 @@
+"""The learned layer: a linear model over words and letter groups, for wording no pattern anticipated.
+
+The phrase rules are precise but only know the wording someone thought of; on messages they were
+never tuned on they miss most crisis messages (README, "How well the detection rules work"). This
+layer scores every message with one logistic-regression model per label, trained by
+`tools/train_learned.py` on the labelled messages the team wrote (tests/rules/data/, never on
+../shared) and shipped as `rules/data/learned_model.json`. It only ADDS labels the rules missed, it
+obeys the same message-level vetoes (fiction, awareness posts), and every label it adds carries
+evidence: the words that pushed the score up most, with their spans, and the score itself.
+
+Pure: the weights are package data read once when a Classifier is built; scoring is dictionary
+look-ups (no numpy), about as fast as one pattern pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise, repeat
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from rules.types import LABELS
+
+RULE_PREFIX = "learned"
+#: Messages longer than this are scored in overlapping windows of words (the model was trained on
+#: messages of social-media length; one long post would otherwise dilute every word in it).
+WINDOW_WORDS = 80
+WINDOW_STEP = 40
+#: Windows scored per message (first and last half): bounds the work on pathological input.
+MAX_WINDOWS = 64
+#: Words named as evidence for a label.
+EVIDENCE_WORDS = 3
+
+_TOKEN = re.compile(r"[^\W_]+")
+_DIGITS = re.compile(r"\d+")
+
+
+class Token(NamedTuple):
+    """One word of the normalised, lower-cased text and its span there."""
+
+    text: str
+    start: int
+    end: int
+
+
+def tokens(low: str) -> list[Token]:
+    """Words of a normalised lower-cased text; runs of digits become '0' (phone numbers, times, doses)."""
+    out = []
+    for m in _TOKEN.finditer(low):
+        word = m.group()
+        if not word.isalpha():
+            word = _DIGITS.sub("0", word)
+        out.append(Token(word, m.start(), m.end()))
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_features(word: str) -> tuple[str, ...]:
+    """A word's own feature and its letter groups of 3 to 5 (cached: words repeat across messages)."""
+    padded = f"<{word}>"
+    grams = ("c:" + padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1))
+    return ("w:" + word, *grams)
+
+
+def features(words: Iterable[str], kind: str) -> set[str]:
+    """The feature names of a run of words: words, word pairs, letter groups of 3-5, and the kind."""
+    seq = list(words)
+    out = {"k:" + kind}
+    for w in set(seq):
+        out.update(_word_features(w))
+    out.update(f"b:{a} {b}" for a, b in pairwise(seq))
+    return out
+
+
+@dataclass(frozen=True)
+class LabelModel:
+    """One label's bias and decision threshold (chosen by cross-validation when trained)."""
+
+    bias: float
+    threshold: float
+
+
+class LearnedModel:
+    """Per-label logistic models over one shared feature table, plus what they were trained on."""
+
+    def __init__(
+        self, labels: Mapping[str, LabelModel], weights: Mapping[str, Mapping[str, float]], version: str = ""
+    ) -> None:
+        self.labels = dict(labels)
+        self.version = version
+        self._weights = {label: dict(weights.get(label, {})) for label in self.labels}
+
+    def weight(self, label: str, feature: str) -> float:
+        return self._weights[label].get(feature, 0.0)
+
+    def probabilities(self, feats: set[str]) -> dict[str, float]:
+        """Logistic score per label of one feature set (binary features scaled to unit length, as trained)."""
+        scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
+        out: dict[str, float] = {}
+        for label, model in self.labels.items():
+            total = sum(map(self._weights[label].get, feats, repeat(0.0)))
+            out[label] = 1.0 / (1.0 + math.exp(-(total * scale + model.bias)))
+        return out
+
+    def best(self, low: str, kind: str) -> dict[str, tuple[float, list[Token]]]:
+        """Per label, the best window's probability and that window (long posts are scored in windows)."""
+        out: dict[str, tuple[float, list[Token]]] = {label: (0.0, []) for label in self.labels}
+        for window in _windows(tokens(low)):
+            for label, p in self.probabilities(features((t.text for t in window), kind)).items():
+                if p > out[label][0]:
+                    out[label] = (p, window)
+        return out
+
+    def evidence(self, low: str, kind: str, skip: frozenset[str]) -> list[tuple[str, int, int, str, float]]:
+        """(label, start, end, reason, score) for each label not in `skip` scoring at or over its threshold.
+
+        Spans are offsets into `low` (the normalised text); the caller maps them back.
+        """
+        out: list[tuple[str, int, int, str, float]] = []
+        for label, (p, window) in self.best(low, kind).items():
+            threshold = self.labels[label].threshold
+            if label in skip or p < threshold or not window:
+                continue
+            strongest = self._strongest(label, window)
+            reason = f"reads like the examples the model learned from (score {p:.2f}; flags from {threshold:.2f})"
+            if strongest:
+                reason += "; words that weighed most: " + ", ".join(f"'{t.text}'" for t in strongest)
+                start, end = min(t.start for t in strongest), max(t.end for t in strongest)
+            else:
+                start, end = window[0].start, window[-1].end
+            out.append((label, start, end, reason, round(p, 4)))
+        return out
+
+    def _strongest(self, label: str, window: list[Token]) -> list[Token]:
+        """The content words (with the next word, the pair) adding most to the label's score, in text order."""
+        gains: dict[int, float] = {}
+        for n, tok in enumerate(window):
+            if tok.text in STOPWORDS or tok.text == "0":
+                continue
+            gain = self.weight(label, "w:" + tok.text)
+            if n + 1 < len(window):
+                gain += max(0.0, self.weight(label, f"b:{tok.text} {window[n + 1].text}"))
+            if gain > 0:
+                gains[n] = gain
+        top = sorted(gains, key=lambda n: (-gains[n], n))[:EVIDENCE_WORDS]
+        return [window[n] for n in sorted(top)]
+
+
+#: Words too common to explain anything to staff; they still count in the score.
+_COMMON_WORDS = """
+a an the and or but if of to in on at for with from by as is am are was were be been it its this that
+these those i im ive id me my mine you your u ur we our us he him his she her they them their there
+so just do does did dont have has had not no yes can could would will what how who when where why
+all any some about up out into than then too very really like get got
+"""
+STOPWORDS = frozenset(_COMMON_WORDS.split())
+
+
+def _windows(toks: list[Token]) -> list[list[Token]]:
+    if len(toks) <= WINDOW_WORDS:
+        return [toks] if toks else []
+    starts = list(range(0, len(toks) - WINDOW_WORDS + WINDOW_STEP, WINDOW_STEP))
+    if len(starts) > MAX_WINDOWS:
+        half = MAX_WINDOWS // 2
+        starts = starts[:half] + starts[-half:]
+    return [toks[s : s + WINDOW_WORDS] for s in starts]
+
+
+def load_model(path: Path | None = None) -> LearnedModel:
+    """The packaged model (or `path`); a malformed file is a ValueError naming what is wrong."""
+    if path is None:
+        raw = resources.files("rules").joinpath("data", "learned_model.json").read_text("utf-8")
+    else:
+        raw = path.read_text("utf-8")
+    return parse_model(json.loads(raw))
+
+
+def parse_model(data: Any) -> LearnedModel:
+    """Validate the JSON written by tools/train_learned.py."""
+    if not isinstance(data, dict) or not isinstance(data.get("labels"), dict):
+        raise ValueError("learned model: expected an object with a 'labels' table")
+    labels: dict[str, LabelModel] = {}
+    weights: dict[str, dict[str, float]] = {}
+    for label, body in data["labels"].items():
+        if label not in LABELS:
+            raise ValueError(f"learned model: unknown label {label!r}")
+        try:
+            weights[label] = {str(k): float(v) for k, v in body["weights"].items()}
+            labels[label] = LabelModel(float(body["bias"]), float(body["threshold"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"learned model: label {label!r} is malformed ({exc})") from exc
+    return LearnedModel(labels, weights, str(data.get("version", "")))

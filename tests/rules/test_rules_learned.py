@@ -1,0 +1,185 @@
+"""The learned layer (rules/learned.py): its arithmetic on hand-made weights, the vetoes it obeys, and
+what the shipped model does on messages written for this file (never part of its training data)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from rules import PRIORITY, Classifier, classify
+from rules.learned import LabelModel, LearnedModel, features, load_model, parse_model, tokens
+
+DATA = Path(__file__).parent / "data"
+MODEL_FILE = Path(__file__).resolve().parents[2] / "rules" / "data" / "learned_model.json"
+C, D = "crisis", "clinical_disclosure"
+
+
+def hand_model(crisis: dict[str, float], disclosure: dict[str, float] | None = None) -> LearnedModel:
+    """A model whose every weight is known: bias -2, threshold 0.5."""
+    labels = {C: LabelModel(-2.0, 0.5), D: LabelModel(-2.0, 0.5)}
+    return LearnedModel(labels, {C: crisis, D: disclosure or {}})
+
+
+def test_features_are_words_pairs_letter_groups_and_kind() -> None:
+    words = [t.text for t in tokens("call me at 555 0199 tonight")]
+    assert words == ["call", "me", "at", "0", "0", "tonight"]
+    feats = features(["so", "alone"], "dm")
+    assert {"k:dm", "w:so", "w:alone", "b:so alone", "c:<al", "c:one>", "c:alon"} <= feats
+    assert not any(f.startswith("b:alone") for f in feats)
+
+
+def test_probability_is_the_logistic_of_the_scaled_sum() -> None:
+    model = hand_model({"w:alone": 6.0, "k:dm": 1.0})
+    feats = {"w:alone", "k:dm", "w:so", "b:so alone"}
+    expected = 1 / (1 + math.exp(-((6.0 + 1.0) / math.sqrt(4) - 2.0)))
+    assert model.probabilities(feats)[C] == pytest.approx(expected)
+    assert model.probabilities(set())[C] == pytest.approx(1 / (1 + math.exp(2.0)))
+
+
+def test_evidence_names_content_words_and_points_into_the_original_text() -> None:
+    model = hand_model({"w:alone": 30.0, "w:so": 5.0, "w:i": 5.0})
+    text = "I\u2019m sooo alone tonight \U0001f614"
+    found = Classifier(learned=model).classify(text, kind="dm")
+    (ev,) = [e for e in found.evidence if e.rule_id == "learned.crisis"]
+    assert C in found.labels and ev.score is not None and ev.score >= 0.5
+    assert text[ev.start : ev.end] == "alone"  # 'so' and 'i' weigh too but explain nothing
+    assert "'alone'" in ev.reason and "score" in ev.reason
+
+
+def test_a_long_post_is_scored_in_windows_so_one_sentence_is_not_drowned() -> None:
+    model = hand_model({"w:farewell": 40.0})
+    letters = "bcdfghjklmnpqrstvwxz"
+    filler = " ".join("ta" + letters[n // 20] + letters[n % 20] for n in range(400))  # 400 different words
+    text = filler + ". This is my farewell to all of you."
+    found = Classifier(learned=model).classify(text, kind="comment")
+    (ev,) = [e for e in found.evidence if e.rule_id == "learned.crisis"]
+    assert text[ev.start : ev.end] == "farewell"
+    whole = model.probabilities(features([t.text for t in tokens(text.lower())], "comment"))[C]
+    assert whole < 0.5  # scored as one piece, the sentence would have been missed
+
+
+def test_the_model_only_adds_labels_the_rules_missed() -> None:
+    model = hand_model({"w:tonight": 40.0, "w:kill": 40.0}, {"w:myself": 40.0})
+    found = Classifier(learned=model).classify("I want to kill myself tonight", kind="dm")
+    assert {C, D} <= found.labels
+    assert not [e for e in found.evidence if e.rule_id.startswith("learned.")]
+
+
+@pytest.mark.parametrize(
+    ("text", "veto"),
+    [
+        ("i would never hurt myself, dont worry about me", "the rules' negation"),
+        ("In my novel the main character feels hopeless and alone", "fiction"),
+        ("Suicide prevention awareness week: you are not alone, call or text 988", "awareness"),
+        ("years ago I felt hopeless and alone. therapy saved me", "past and resolved"),
+        ("this spreadsheet has me feeling hopeless lol", "a joke"),
+        ("what if someone feels hopeless, what should their friends do?", "hypothetical"),
+    ],
+)
+def test_the_layer_obeys_the_rules_context_checks(text: str, veto: str) -> None:
+    model = hand_model({"w:hopeless": 40.0, "w:alone": 40.0, "w:hurt": 40.0}, {"w:hurt": 40.0})
+    assert C not in Classifier(learned=model).classify(text, kind="dm").labels, veto
+
+
+def test_a_pet_is_not_a_disclosure_for_the_layer() -> None:
+    model = hand_model({}, {"w:meds": 40.0})
+    assert D not in Classifier(learned=model).classify("my dog is on meds for his nerves", kind="comment").labels
+    assert D in Classifier(learned=model).classify("my husband is on meds for his nerves", kind="comment").labels
+
+
+@pytest.mark.parametrize(
+    ("text", "raised"),
+    [
+        # "zorblat" is a word no phrase rule knows: only the hand-made model reacts to it.
+        ("could I get a zorblat for october", True),
+        ("is there a zorblat on weekends?", True),
+        ("reposting our zorblat guide for visibility", False),  # asks nothing
+        ("anyone else here struggle to find a zorblat?", False),  # asks the other readers
+    ],
+)
+def test_request_labels_need_a_request_addressed_to_the_practice(text: str, raised: bool) -> None:
+    labels = {label: LabelModel(-2.0, 0.5) for label in PRIORITY}
+    model = LearnedModel(labels, {"admin_request": {"w:zorblat": 40.0}})
+    assert ("admin_request" in Classifier(learned=model).classify(text, kind="comment").labels) is raised
+
+
+def test_off_means_rules_only() -> None:
+    text = "gave my guitar to my cousin and my cat to the neighbours. it's all sorted now"
+    assert Classifier(learned=False).classify(text, kind="dm").labels == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"labels": {"panic": {"bias": 0, "threshold": 0.5, "weights": {}}}}, "unknown label"),
+        ({"labels": {"crisis": {"threshold": 0.5, "weights": {}}}}, "malformed"),
+        ({"labels": {"crisis": {"bias": 0, "threshold": 0.5, "weights": [1, 2]}}}, "malformed"),
+        ([], "expected an object"),
+    ],
+)
+def test_a_malformed_model_file_is_a_clear_error(data: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_model(data)
+
+
+def test_the_shipped_model_was_trained_only_on_our_training_sets() -> None:
+    raw = json.loads(MODEL_FILE.read_text("utf-8"))
+    assert set(raw["labels"]) == set(PRIORITY)
+    assert raw["trained_on"] and all((DATA / name).exists() for name in raw["trained_on"])
+    assert not [name for name in raw["trained_on"] if name.startswith("holdout")]
+    model = load_model()
+    assert all(0.2 <= m.threshold <= 0.9 for m in model.labels.values())
+
+
+# Written for this file: indirect crisis messages with no stock phrase (the phrase rules miss most).
+CAUGHT = [
+    "I finally wrote the letters. the dog goes to my aunt. I feel calm for the first time",
+    "no one will have to worry about me after this weekend",
+    "my 14 yo just texted me she is on the roof of the school and wont come down",
+    "estoy cansada de todo, ya escribí las cartas para mis hijos",
+    "i keep standing at the edge of the platform when the train comes",
+    "sold my bike and gave my brother my xbox. dont need them where im going",
+]
+# Written for this file: hard negatives on the crisis boundary.
+LEFT_ALONE = [
+    "years ago I felt like a burden to everyone. I got help and I am doing well now",
+    "moving to Denver next week! giving away my plants if anyone wants them",
+    "this spreadsheet is going to be the end of me lol",
+    "Know the signs: withdrawal, giving things away, talking about being a burden. Share this post",
+    "my character leaves goodbye letters in chapter 9, is that realistic?",
+    "RIP to my old laptop, it died during finals",
+    "closing my business account, thanks for all the support over the years!",
+    "I could murder a pizza right now",
+]
+
+
+def _training_texts() -> str:
+    raw = json.loads(MODEL_FILE.read_text("utf-8"))
+    lines = [line for name in raw["trained_on"] for line in (DATA / name).read_text("utf-8").splitlines() if line]
+    return "\n".join(json.loads(line)["text"].lower() for line in lines)
+
+
+def test_the_cases_below_are_not_in_the_training_data() -> None:
+    blob = _training_texts()
+    assert [t for t in CAUGHT + LEFT_ALONE if t.lower() in blob] == []
+
+
+@pytest.mark.parametrize("text", CAUGHT)
+def test_indirect_crisis_is_caught_with_evidence(text: str) -> None:
+    assert C not in Classifier(learned=False).classify(text, kind="dm").labels
+    found = classify(text, kind="dm")
+    assert C in found.labels
+    (ev,) = [e for e in found.evidence if e.label == C]
+    assert ev.rule_id == "learned.crisis" and 0 <= ev.start < ev.end <= len(text)
+
+
+@pytest.mark.parametrize("text", LEFT_ALONE)
+def test_hard_negatives_stay_quiet(text: str) -> None:
+    assert C not in classify(text, kind="comment").labels
+
+
+def test_deterministic() -> None:
+    assert [classify(t) for t in CAUGHT + LEFT_ALONE] == [classify(t) for t in CAUGHT + LEFT_ALONE]
