@@ -46,14 +46,16 @@ def replay(since: datetime | None) -> None:
 @click.argument("corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @click.option("--show-errors", is_flag=True, help="List every line the rules got wrong.")
-def eval_corpus(corpus: Path, as_json: bool, show_errors: bool) -> None:
+@click.option("--rules-only", is_flag=True, help="Score the phrase rules without the learned layer (for comparison).")
+def eval_corpus(corpus: Path, as_json: bool, show_errors: bool, rules_only: bool) -> None:
+    from rules import Classifier
     from rules.evaluation import evaluate, format_report, load_corpus
 
     try:
         lines = load_corpus(corpus.read_text("utf-8").splitlines())
     except ValueError as exc:
         raise click.ClickException(f"{corpus}: {exc}") from None
-    report = evaluate(lines)
+    report = evaluate(lines, Classifier(learned=False).classify if rules_only else None)
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:

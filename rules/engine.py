@@ -19,7 +19,7 @@ from rules.normalize import normalize
 from rules.signals import Signals, crisis_signals, load_signals
 from rules.types import PRIORITY, Detection, Evidence
 
-RULES_VERSION = "1.1.0"
+RULES_VERSION = "2.0.0"
 #: Evidence kept per rule and message: enough to explain, bounded for pathological input.
 MAX_EVIDENCE_PER_RULE = 5
 #: Longer texts are classified on their first and last MAX_CHARS / 2 characters: far above any

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise, repeat
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -94,19 +94,31 @@ class LearnedModel:
     ) -> None:
         self.labels = dict(labels)
         self.version = version
-        self._weights = {label: dict(weights.get(label, {})) for label in self.labels}
+        self._order = tuple(self.labels)
+        self._column = {label: n for n, label in enumerate(self._order)}
+        #: feature -> its weight for every label (in `_order`): one look-up per feature, and the
+        #: per-label sums are column sums done in C (zip + sum), not a Python loop per label.
+        table: dict[str, list[float]] = {}
+        for n, label in enumerate(self._order):
+            for feature, w in weights.get(label, {}).items():
+                table.setdefault(feature, [0.0] * len(self._order))[n] = w
+        self._table = {f: tuple(row) for f, row in table.items()}
+        self._known = frozenset(self._table)
 
     def weight(self, label: str, feature: str) -> float:
-        return self._weights[label].get(feature, 0.0)
+        row = self._table.get(feature)
+        return row[self._column[label]] if row else 0.0
 
     def probabilities(self, feats: set[str]) -> dict[str, float]:
         """Logistic score per label of one feature set (binary features scaled to unit length, as trained)."""
         scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
-        out: dict[str, float] = {}
-        for label, model in self.labels.items():
-            total = sum(map(self._weights[label].get, feats, repeat(0.0)))
-            out[label] = 1.0 / (1.0 + math.exp(-(total * scale + model.bias)))
-        return out
+        table = self._table
+        rows = [table[f] for f in self._known.intersection(feats)]
+        totals = [sum(column) for column in zip(*rows, strict=True)] if rows else [0.0] * len(self._order)
+        return {
+            label: 1.0 / (1.0 + math.exp(-(total * scale + self.labels[label].bias)))
+            for label, total in zip(self._order, totals, strict=True)
+        }
 
     def best(self, low: str, kind: str) -> dict[str, tuple[float, list[Token]]]:
         """Per label, the best window's probability and that window (long posts are scored in windows)."""

@@ -96,3 +96,14 @@ def test_eval_names_the_bad_line_without_a_traceback(tmp_path: Path) -> None:
     out = _monitor("eval", str(corpus), cwd=tmp_path)
     assert out.returncode != 0
     assert "line 2" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_eval_rules_only_scores_the_phrase_rules_without_the_learned_layer(tmp_path: Path) -> None:
+    corpus = tmp_path / "indirect.jsonl"
+    row = {"id": "i-1", "kind": "dm", "platform": "x", "labels": ["crisis", "clinical_disclosure"],
+           "text": "no one will have to worry about me after this weekend"}  # fmt: skip
+    corpus.write_text(json.dumps(row) + "\n", "utf-8")
+    both = json.loads(_monitor("eval", str(corpus), "--json", cwd=tmp_path).stdout)
+    rules_only = json.loads(_monitor("eval", str(corpus), "--json", "--rules-only", cwd=tmp_path).stdout)
+    assert both["labels"]["crisis"]["recall"] == 1.0
+    assert rules_only["labels"]["crisis"]["recall"] == 0.0
