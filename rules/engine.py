@@ -105,14 +105,21 @@ class Classifier:
         return found
 
     def _learned_evidence(self, ctx: MessageContext, kind: str, have: frozenset[str]) -> list[Evidence]:
-        """Labels the rules missed that the learned model raises, unless the whole message is fiction or awareness."""
+        """Labels the rules missed that the learned model raises, unless a context check vetoes them.
+
+        The check is made once per label, at its first span (past tense there, a joke in the message...).
+        """
         assert self._learned is not None
-        out: list[Evidence] = []
+        spans: dict[str, list[tuple[int, int, str, float]]] = {}
         for label, start, end, reason, score in self._learned.evidence(ctx.text, kind, have):
-            if learned_veto(label, start, ctx):
+            spans.setdefault(label, []).append((start, end, reason, score))
+        out: list[Evidence] = []
+        for label, found in spans.items():
+            if learned_veto(label, min(start for start, _, _, _ in found), ctx):
                 continue
-            ostart, oend = ctx.norm.span(start, end)
-            out.append(Evidence(label, ostart, oend, f"learned.{label}", reason, score))
+            for start, end, reason, score in found:
+                ostart, oend = ctx.norm.span(start, end)
+                out.append(Evidence(label, ostart, oend, f"learned.{label}", reason, score))
         return out
 
 

@@ -130,23 +130,21 @@ class LearnedModel:
         return out
 
     def evidence(self, low: str, kind: str, skip: frozenset[str]) -> list[tuple[str, int, int, str, float]]:
-        """(label, start, end, reason, score) for each label not in `skip` scoring at or over its threshold.
+        """(label, start, end, reason, score) for each label not in `skip` scoring at or over its threshold:
+        one span per word that weighed most (the whole window when none stands out).
 
-        Spans are offsets into `low` (the normalised text); the caller maps them back.
+        Spans are offsets into `low` (the normalised text); the caller maps them back. The reason
+        never quotes the message: evidence is stored, and message words belong in the text alone.
         """
         out: list[tuple[str, int, int, str, float]] = []
         for label, (p, window) in self.best(low, kind).items():
             threshold = self.labels[label].threshold
             if label in skip or p < threshold or not window:
                 continue
-            strongest = self._strongest(label, window)
             reason = f"reads like the examples the model learned from (score {p:.2f}; flags from {threshold:.2f})"
-            if strongest:
-                reason += "; words that weighed most: " + ", ".join(f"'{t.text}'" for t in strongest)
-                start, end = min(t.start for t in strongest), max(t.end for t in strongest)
-            else:
-                start, end = window[0].start, window[-1].end
-            out.append((label, start, end, reason, round(p, 4)))
+            spans = [(t.start, t.end) for t in self._strongest(label, window)]
+            for start, end in spans or [(window[0].start, window[-1].end)]:
+                out.append((label, start, end, reason, round(p, 4)))
         return out
 
     def _strongest(self, label: str, window: list[Token]) -> list[Token]:

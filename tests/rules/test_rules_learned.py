@@ -46,7 +46,7 @@ def test_evidence_names_content_words_and_points_into_the_original_text() -> Non
     (ev,) = [e for e in found.evidence if e.rule_id == "learned.crisis"]
     assert C in found.labels and ev.score is not None and ev.score >= 0.5
     assert text[ev.start : ev.end] == "alone"  # 'so' and 'i' weigh too but explain nothing
-    assert "'alone'" in ev.reason and "score" in ev.reason
+    assert "score" in ev.reason and "alone" not in ev.reason  # evidence is stored: no message words in it
 
 
 def test_a_long_post_is_scored_in_windows_so_one_sentence_is_not_drowned() -> None:
@@ -172,8 +172,8 @@ def test_indirect_crisis_is_caught_with_evidence(text: str) -> None:
     assert C not in Classifier(learned=False).classify(text, kind="dm").labels
     found = classify(text, kind="dm")
     assert C in found.labels
-    (ev,) = [e for e in found.evidence if e.label == C]
-    assert ev.rule_id == "learned.crisis" and 0 <= ev.start < ev.end <= len(text)
+    spans = [e for e in found.evidence if e.label == C]
+    assert spans and all(e.rule_id == "learned.crisis" and 0 <= e.start < e.end <= len(text) for e in spans)
 
 
 @pytest.mark.parametrize("text", LEFT_ALONE)
