@@ -18,7 +18,7 @@ from monitor.errors import MonitorError
 from monitor.storage import session_scope
 from monitor.web.auth import StaffSession
 from monitor.web.context import WebContext, checked, ctx, render, signed_in
-from monitor.web.views import evidence_segments
+from monitor.web.views import evidence_reasons, evidence_segments
 from rules import lint_reply
 
 router = APIRouter()
@@ -100,6 +100,7 @@ def item_page(
         reply=reply,
         event=event,
         segments=evidence_segments(detail.text, detail.evidence),
+        reasons=evidence_reasons(detail.text, detail.evidence),
         draft=text or "",
         edited=draft is not None and draft.strip() != (detail.reply_text or ""),
         version=version if version is not None else (reply.version if reply else 0),

@@ -85,6 +85,27 @@ def evidence_segments(text: str, evidence: list[dict[str, Any]]) -> list[Segment
     return out
 
 
+@dataclass(frozen=True)
+class Reason:
+    """One line of "why it was flagged": a label, the words that raised it, and the rule's reason."""
+
+    label: str
+    quotes: tuple[str, ...]
+    reason: str
+
+
+def evidence_reasons(text: str, evidence: list[dict[str, Any]]) -> list[Reason]:
+    """Evidence grouped by label and reason, so one rule's several words read as one line."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for ev in evidence:
+        start, end = max(0, int(ev.get("start", 0))), min(len(text), int(ev.get("end", 0)))
+        key = (str(ev.get("label", "")), str(ev.get("reason") or ev.get("rule_id", "")))
+        quotes = grouped.setdefault(key, [])
+        if end > start and text[start:end] not in quotes:
+            quotes.append(text[start:end])
+    return [Reason(label, tuple(quotes), reason) for (label, reason), quotes in grouped.items() if quotes]
+
+
 def make_environment(timezone: str, now: Any) -> Environment:
     """The Jinja environment with autoescaping and the page's filters (times in the practice's zone)."""
     zone = ZoneInfo(timezone)
