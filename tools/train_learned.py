@@ -45,6 +45,7 @@ TRAIN_FILES = [
     "gen_long.jsonl",
     "gen_distress.jsonl",
     "gen_team.jsonl",
+    "gen_helpseeking.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"
