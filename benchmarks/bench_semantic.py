@@ -1,4 +1,4 @@
-"""The optional semantic layer, measured: crisis quality rules-only vs rules+semantic, speed, memory, size.
+"""The optional semantic layer, measured: crisis quality with and without it, speed, memory, size.
 
 Run from the repository root (needs the extra: .venv/bin/pip install wordllama==0.4.0.post1):
     .venv/bin/python benchmarks/bench_semantic.py              # the tables for the report
@@ -49,8 +49,8 @@ def quality(rules_fn: Fn, semantic_fn: Fn, paths: Iterable[Path]) -> None:
             print(f"| {path} | (absent) | | | |")
             continue
         lines = _corpus(path)
-        print(_row(f"{path} rules only", lines, rules_fn))
-        print(_row(f"{path} rules+semantic", lines, semantic_fn))
+        print(_row(f"{path} default", lines, rules_fn))
+        print(_row(f"{path} default+semantic", lines, semantic_fn))
         right, wrong = [], []
         for line in lines:
             if "crisis" in semantic_fn(line.text, kind=line.kind).labels - rules_fn(line.text, kind=line.kind).labels:
@@ -76,7 +76,7 @@ def external(rules_fn: Fn, semantic_fn: Fn) -> None:
         ("counsel_chat_questions", None, "questions to therapists flagged crisis (mostly not crisis)"),
         ("sgd_therapist_booking", None, "booking-dialogue turns flagged crisis (false alarms)"),
     ]
-    print("| set | n | rules only | rules+semantic |")
+    print("| set | n | default | default+semantic |")
     print("|---|---|---|---|")
     for name, label, title in sets:
         rows = [r for r in _external(name) if label is None or r["label"] == label]
@@ -91,7 +91,7 @@ def external(rules_fn: Fn, semantic_fn: Fn) -> None:
 def speed(rules_fn: Fn, semantic_fn: Fn, n: int) -> None:
     lines = _corpus(Path("../shared/corpus/dev.jsonl")) if REPORT[2].exists() else _corpus(REPORT[0])
     work = (lines * (-(-n // len(lines))))[:n]
-    for name, fn in (("rules only", rules_fn), ("rules+semantic", semantic_fn)):
+    for name, fn in (("default", rules_fn), ("default+semantic", semantic_fn)):
         latencies = []
         for line in work:
             t = time.perf_counter_ns()
@@ -131,7 +131,7 @@ def memory() -> None:
             [sys.executable, __file__, "--rss-probe", mode], capture_output=True, text=True, check=True
         )
         out[mode] = float(done.stdout.split()[-1])
-    print(f"peak RSS, process with rules only: {out['rules']:.1f} MB; with the semantic layer loaded: "
+    print(f"peak RSS, process with the default classifier: {out['rules']:.1f} MB; with the semantic layer loaded: "
           f"{out['semantic']:.1f} MB (+{out['semantic'] - out['rules']:.1f} MB)")  # fmt: skip
 
 
@@ -240,7 +240,7 @@ def main() -> None:
     if args.choose:
         choose(rules_fn)
         return
-    print("\n## crisis, rules only vs rules+semantic")
+    print("\n## crisis, default (phrase rules + learned layer) vs default+semantic")
     quality(rules_fn, semantic_fn, [*REPORT, *TUNE])
     print("\n## real public posts (../shared/external), share flagged crisis")
     external(rules_fn, semantic_fn)

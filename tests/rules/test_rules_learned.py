@@ -183,3 +183,15 @@ def test_hard_negatives_stay_quiet(text: str) -> None:
 
 def test_deterministic() -> None:
     assert [classify(t) for t in CAUGHT + LEFT_ALONE] == [classify(t) for t in CAUGHT + LEFT_ALONE]
+
+
+def test_thresholds_respect_the_false_alarm_budget_on_ordinary_messages() -> None:
+    from tools.train_learned import best_threshold
+
+    scores = [0.95, 0.85, 0.70, 0.40, 0.60, 0.30, 0.65]
+    gold = [True, True, True, True, False, False, False]
+    benign = [False, False, False, False, True, True, True]
+    # Unconstrained, a low threshold catches every positive (F2 favours recall).
+    assert best_threshold(scores, gold, beta=2.0) <= 0.40
+    # Allowed to flag none of the three ordinary messages, it must sit above 0.65.
+    assert best_threshold(scores, gold, beta=2.0, benign=benign, budget=0.0) > 0.65
