@@ -30,8 +30,8 @@ from rules.types import LABELS
 RULE_PREFIX = "learned"
 #: Messages longer than this are scored in overlapping windows of words (the model was trained on
 #: messages of social-media length; one long post would otherwise dilute every word in it).
-WINDOW_WORDS = 80
-WINDOW_STEP = 40
+WINDOW_WORDS = 150
+WINDOW_STEP = 75
 #: Windows scored per message (first and last half): bounds the work on pathological input.
 MAX_WINDOWS = 64
 #: Words named as evidence for a label.

@@ -50,9 +50,10 @@ def test_evidence_names_content_words_and_points_into_the_original_text() -> Non
 
 
 def test_a_long_post_is_scored_in_windows_so_one_sentence_is_not_drowned() -> None:
-    model = hand_model({"w:farewell": 40.0})
+    model = hand_model({"w:farewell": 120.0})
     letters = "bcdfghjklmnpqrstvwxz"
-    filler = " ".join("ta" + letters[n // 20] + letters[n % 20] for n in range(400))  # 400 different words
+    words = ("ta" + letters[(n // 20) % 20] + letters[n % 20] + letters[(n // 400) % 20] for n in range(1200))
+    filler = " ".join(words)  # 1,200 different words
     text = filler + ". This is my farewell to all of you."
     found = Classifier(learned=model).classify(text, kind="comment")
     (ev,) = [e for e in found.evidence if e.rule_id == "learned.crisis"]
