@@ -20,7 +20,7 @@ def explain(classify: ClassifyFn, policy: Policy, text: str, kind: str, platform
     lines = [f"labels: {', '.join(sorted(found.labels)) or 'none'}"]
     for ev in found.evidence:
         span = text[ev.start : ev.end]
-        score = f" (score {ev.score:.2f})" if ev.score is not None else ""
+        score = f" (score {ev.score:.2f})" if ev.score is not None and "score" not in ev.reason else ""
         reason = f" — {ev.reason}" if ev.reason else ""
         lines.append(f"  {ev.label}: {ev.rule_id} [{ev.start}:{ev.end}] {span!r}{reason}{score}")
     action = decide(found.labels, kind, frozenset(policy.alerts.urgent_labels))
