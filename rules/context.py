@@ -1,7 +1,8 @@
 """Context checks that decide the hard cases: negation, past, hypothetical, quotes, jokes, awareness.
 
 A rule names the checks it is subject to; `judge` returns FIRE, DEMOTE (past and resolved: the
-writer's history is still a disclosure, but nobody is at risk now) or DROP. Everything is computed
+writer's history is still a disclosure, but nobody is at risk now), DROP (the context says no) or
+SKIP (the pattern lacks what it needs nearby). Everything is computed
 lazily per message, so a message with no candidate match pays nothing.
 """
 
@@ -15,6 +16,9 @@ from rules.loader import FLAGS, Rule
 from rules.normalize import Normalized
 
 FIRE, DEMOTE, DROP = "fire", "demote", "drop"
+#: The pattern lacks what it needs around it (`requires`): it says nothing about the
+#: message, so unlike DROP it does not stop the learned layer from raising the label.
+SKIP = "skip"
 
 _BOUNDARY = re.compile(r"(?<!\bdr)(?<!\bms)(?<!\bmr)(?<!\bmrs)(?<!\bmx)(?<!\bst)(?<!\bvs)[.!?]+(?=\s|$)|\n+", FLAGS)
 _CLAUSE = re.compile(r"[,;:()]|\bbut\b|\s-\s", FLAGS)
@@ -98,21 +102,27 @@ class MessageContext:
 
 
 def judge(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
-    """FIRE, DEMOTE or DROP for one candidate match of `rule` at [start, end) of the normalised text."""
-    c = rule.context
+    """FIRE, DEMOTE, DROP or SKIP for one candidate match of `rule` at [start, end) of the normalised text."""
     text = ctx.text
     if rule.unless is not None and rule.unless.search(text):
         return DROP
-    if rule.requires is not None and not rule.requires.search(text):
-        return DROP
-    if rule.requires_sentence is not None or rule.unless_sentence is not None:
+    missing = rule.requires is not None and not rule.requires.search(text)
+    if not missing and (rule.requires_sentence is not None or rule.unless_sentence is not None):
         sentence = ctx.sentence_text(start)
-        if rule.requires_sentence is not None and not rule.requires_sentence.search(sentence):
-            return DROP
         if rule.unless_sentence is not None and rule.unless_sentence.search(sentence):
             return DROP
+        missing = rule.requires_sentence is not None and not rule.requires_sentence.search(sentence)
     if rule.gate == "request" and not (ctx.sentence_has("request", start) or ctx.has("request_any")):
         return DROP
+    verdict = _context(rule, start, end, ctx)
+    if missing:
+        return DROP if verdict == DROP else SKIP
+    return verdict
+
+
+def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
+    """The context checks the rule is subject to: DROP, DEMOTE (past and resolved) or FIRE."""
+    c = rule.context
     if "negation" in c and ctx.negated(start):
         return DROP
     if "fiction" in c and ctx.has("fiction"):
@@ -131,7 +141,7 @@ def judge(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
         return DROP
     if "quote" in c and ctx.quoted(start, end) and ctx.has("quote_marker"):
         return DROP
-    if "past" in c and ctx.in_past(start, text[start:end]):
+    if "past" in c and ctx.in_past(start, ctx.text[start:end]):
         return DEMOTE
     return FIRE
 

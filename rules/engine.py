@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from rules.context import DEMOTE, DROP, FIRE, MessageContext, judge, learned_veto
+from rules.context import DEMOTE, DROP, FIRE, SKIP, MessageContext, judge, learned_veto
 from rules.index import message_keys
 from rules.learned import LearnedModel, load_model
 from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
@@ -134,7 +134,7 @@ def _lower(text: str) -> str:
 def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str]) -> list[Evidence]:
     """Run the candidate patterns (in label and rule order); context checks decide each match.
 
-    Labels whose matches a context check dropped or demoted are added to `vetoed`.
+    Labels whose matches a context check dropped or demoted are added to `vetoed` (a SKIP is not a veto).
     """
     out: list[Evidence] = []
     counts: dict[str, int] = {}
@@ -159,10 +159,11 @@ def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str]) -> list[E
                 pos = end
                 continue
             verdict = judge(rule, start, end, ctx)
-            if verdict != FIRE:
+            if verdict in (DROP, DEMOTE):
                 vetoed.add(rule.label)
-            if verdict == DROP:
-                vetoed.update(rule.also)
+            if verdict in (DROP, SKIP):
+                if verdict == DROP:
+                    vetoed.update(rule.also)
                 pos = start + 1
                 continue
             pos = end

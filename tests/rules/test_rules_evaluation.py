@@ -134,11 +134,11 @@ def test_fourth_tuning_round_written_by_another_author() -> None:
 # (file, floors for crisis recall, crisis precision, macro-F1, ceiling on benign false positives);
 # the comment gives what was measured when the learned layer was added.
 HOLDOUT_FLOORS = [
-    ("holdout.jsonl", 0.72, 0.82, 0.82, 0.14),  # measured 0.800, 0.923, 0.877, 0.091
+    ("holdout.jsonl", 0.72, 0.82, 0.82, 0.14),  # measured 0.800, 0.923, 0.884, 0.091
     ("holdout2.jsonl", 0.67, 0.81, 0.80, 0.11),  # measured 0.750, 0.913, 0.857, 0.059
     ("holdout3.jsonl", 0.76, 0.82, 0.84, 0.14),  # measured 0.846, 0.917, 0.887, 0.094
-    ("holdout4.jsonl", 0.61, 0.68, 0.75, 0.20),  # measured 0.692, 0.783, 0.802, 0.154
-    ("holdout5.jsonl", 0.67, 0.79, 0.80, 0.19),  # measured 0.750, 0.889, 0.850, 0.138
+    ("holdout4.jsonl", 0.64, 0.66, 0.75, 0.22),  # measured 0.731, 0.760, 0.804, 0.173
+    ("holdout5.jsonl", 0.67, 0.79, 0.80, 0.19),  # measured 0.750, 0.889, 0.853, 0.138
     ("holdout6.jsonl", 0.74, 0.82, 0.76, 0.24),  # measured 0.824, 0.918, 0.811, 0.192
 ]
 

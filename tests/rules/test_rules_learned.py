@@ -85,6 +85,15 @@ def test_the_layer_obeys_the_rules_context_checks(text: str, veto: str) -> None:
     assert C not in Classifier(learned=model).classify(text, kind="dm").labels, veto
 
 
+def test_a_pattern_lacking_its_required_context_does_not_silence_the_layer_but_a_negation_does() -> None:
+    """crisis.harm_others needs a sign of a real threat nearby; without one the rule is silent (SKIP), and
+    the model may still raise crisis. A negated match is the context saying no: the model stays quiet."""
+    model = hand_model({"w:yelling": 40.0})
+    assert Classifier(learned=False).classify("he's yelling that he's gonna hurt her", kind="dm").labels == frozenset()
+    assert C in Classifier(learned=model).classify("he's yelling that he's gonna hurt her", kind="dm").labels
+    assert C not in Classifier(learned=model).classify("he's yelling that he's not gonna hurt her", kind="dm").labels
+
+
 def test_a_pet_is_not_a_disclosure_for_the_layer() -> None:
     model = hand_model({}, {"w:meds": 40.0})
     assert D not in Classifier(learned=model).classify("my dog is on meds for his nerves", kind="comment").labels
