@@ -34,6 +34,9 @@ WINDOW_WORDS = 150
 WINDOW_STEP = 75
 #: Windows scored per message (first and last half): bounds the work on pathological input.
 MAX_WINDOWS = 64
+#: Letters of a word that count (no real word is longer; a 100,000-letter "word" is junk and would
+#: otherwise cost 300,000 letter groups).
+MAX_WORD = 30
 #: Words named as evidence for a label.
 EVIDENCE_WORDS = 3
 
@@ -53,7 +56,7 @@ def tokens(low: str) -> list[Token]:
     """Words of a normalised lower-cased text; runs of digits become '0' (phone numbers, times, doses)."""
     out = []
     for m in _TOKEN.finditer(low):
-        word = m.group()
+        word = m.group()[:MAX_WORD]
         if not word.isalpha():
             word = _DIGITS.sub("0", word)
         out.append(Token(word, m.start(), m.end()))

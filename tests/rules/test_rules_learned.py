@@ -31,6 +31,12 @@ def test_features_are_words_pairs_letter_groups_and_kind() -> None:
     assert not any(f.startswith("b:alone") for f in feats)
 
 
+def test_a_giant_word_costs_no_more_than_a_long_one() -> None:
+    giant = "ab" * 50_000
+    assert features([t.text for t in tokens(giant)], "dm") == features([t.text for t in tokens(giant[:30])], "dm")
+    assert tokens(giant)[0].end == len(giant)  # the span still covers the whole word
+
+
 def test_probability_is_the_logistic_of_the_scaled_sum() -> None:
     model = hand_model({"w:alone": 6.0, "k:dm": 1.0})
     feats = {"w:alone", "k:dm", "w:so", "b:so alone"}
