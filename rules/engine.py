@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from rules.context import DEMOTE, DROP, FIRE, SKIP, MessageContext, judge, learned_veto
 from rules.index import message_keys
-from rules.learned import LearnedModel, load_model
+from rules.learned import RULE_PREFIX, LearnedModel, load_model
 from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
 from rules.names import client_status_rules
 from rules.normalize import normalize
@@ -119,7 +119,7 @@ class Classifier:
                 continue
             for start, end, reason, score in found:
                 ostart, oend = ctx.norm.span(start, end)
-                out.append(Evidence(label, ostart, oend, f"learned.{label}", reason, score))
+                out.append(Evidence(label, ostart, oend, f"{RULE_PREFIX}.{label}", reason, score))
         return out
 
 

@@ -1,15 +1,15 @@
 """The learned layer: a linear model over words and letter groups, for wording no pattern anticipated.
 
 The phrase rules are precise but only know the wording someone thought of; on messages they were
-never tuned on they miss most crisis messages (README, "How well the detection rules work"). This
-layer scores every message with one logistic-regression model per label, trained by
+never tuned on they miss most crisis messages (README, "How well the detection works"). This layer
+scores every message with one logistic-regression model per label, trained by
 `tools/train_learned.py` on the labelled messages the team wrote (tests/rules/data/, never on
-../shared) and shipped as `rules/data/learned_model.json`. It only ADDS labels the rules missed, it
-obeys the same message-level vetoes (fiction, awareness posts), and every label it adds carries
-evidence: the words that pushed the score up most, with their spans, and the score itself.
+../shared) and shipped as `rules/data/learned_model.json`. It only ADDS labels the rules missed, the
+engine applies the rules' context checks to what it raises (rules/context.py, `learned_veto`), and
+every label it adds carries evidence: the words that pushed the score up most, and the score.
 
 Pure: the weights are package data read once when a Classifier is built; scoring is dictionary
-look-ups (no numpy), about as fast as one pattern pass.
+look-ups (no numpy) and costs about as much as the phrase rules do (benchmarks/bench_rules.py).
 """
 
 from __future__ import annotations
@@ -90,13 +90,10 @@ class LabelModel:
 
 
 class LearnedModel:
-    """Per-label logistic models over one shared feature table, plus what they were trained on."""
+    """Per-label logistic models over one shared feature table."""
 
-    def __init__(
-        self, labels: Mapping[str, LabelModel], weights: Mapping[str, Mapping[str, float]], version: str = ""
-    ) -> None:
+    def __init__(self, labels: Mapping[str, LabelModel], weights: Mapping[str, Mapping[str, float]]) -> None:
         self.labels = dict(labels)
-        self.version = version
         self._order = tuple(self.labels)
         self._column = {label: n for n, label in enumerate(self._order)}
         #: feature -> its weight for every label (in `_order`): one look-up per feature, and the
@@ -208,4 +205,4 @@ def parse_model(data: Any) -> LearnedModel:
             labels[label] = LabelModel(float(body["bias"]), float(body["threshold"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"learned model: label {label!r} is malformed ({exc})") from exc
-    return LearnedModel(labels, weights, str(data.get("version", "")))
+    return LearnedModel(labels, weights)
