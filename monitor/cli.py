@@ -51,15 +51,17 @@ def run(once: bool, no_web: bool) -> None:
         report = run_cycle(app)
         click.echo(render.cycle_summary(report, app.clock()))
         return
-    from monitor.scheduler import run_forever
+    from monitor.scheduler import StopSignals, run_forever
 
+    signals = StopSignals()
+    signals.install()  # before the staff page starts: a stop request during start-up is honoured too
     web = None
     if not no_web:
         from monitor.web.server import start_in_thread
 
         web = start_in_thread(app, app.settings.monitor_web_host, app.settings.monitor_web_port)
     try:
-        run_forever(app)
+        run_forever(app, signals=signals)
     finally:
         if web is not None:
             web.stop()

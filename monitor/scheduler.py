@@ -11,13 +11,14 @@ import functools
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -33,6 +34,8 @@ ALERT_RETRY_SECONDS = 60
 
 #: Set by the SIGTERM/SIGINT handler of `run_forever`.
 STOPPING = threading.Event()
+#: How often the main loop looks at the recorded signals (and how late a stop request can be noticed).
+SIGNAL_CHECK_SECONDS = 0.1
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -51,9 +54,9 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(app: App, *, interval_scale: float = 1.0) -> BlockingScheduler:
+def build_scheduler(app: App, *, interval_scale: float = 1.0) -> BackgroundScheduler:
     """A scheduler with every job added; `interval_scale` shortens intervals for tests."""
-    scheduler = BlockingScheduler(
+    scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         timezone=UTC,
@@ -92,27 +95,57 @@ def build_scheduler(app: App, *, interval_scale: float = 1.0) -> BlockingSchedul
     return scheduler
 
 
-def run_forever(app: App, *, interval_scale: float = 1.0) -> None:
-    """Run until SIGTERM or SIGINT; the job in hand finishes before the process exits."""
+class StopSignals:
+    """SIGTERM and SIGINT, recorded for the main loop to act on.
+
+    The handler only appends to a list: it takes no lock and writes no log line. A handler that
+    logged or waited for the job in hand could deadlock, because it runs on the main thread at any
+    point, possibly while that thread holds the very lock (a log handler's, say) a job needs to finish.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self._record)
+        signal.signal(signal.SIGINT, self._record)
+
+    def _record(self, signum: int, _frame: FrameType | None) -> None:
+        self.received.append(signum)
+
+
+def run_forever(app: App, *, interval_scale: float = 1.0, signals: StopSignals | None = None) -> None:
+    """Run until SIGTERM or SIGINT; the job in hand finishes before the process exits.
+
+    `signals` may be installed by the caller before anything else starts (the staff page), so that
+    a stop request arriving during start-up is honoured too.
+    """
+    if signals is None:
+        signals = StopSignals()
+        signals.install()
     scheduler = build_scheduler(app, interval_scale=interval_scale)
-    stopping: list[int] = []
     STOPPING.clear()
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if stopping:  # a second Ctrl-C or SIGTERM arrives while the first one waits for the job in hand
-            log.info("received %s again; still finishing the job in hand", name)
-            return
-        stopping.append(signum)
-        STOPPING.set()
-        log.info("received %s; finishing the job in hand and stopping", name)
-        scheduler.shutdown(wait=True)  # waits for running jobs, never interrupts them
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     accounts = len(app.policy.accounts)
     log.info("practice-monitor running: %d account(s), policy from %s", accounts, app.policy_source)
     if not accounts:
         log.warning("no accounts configured in the policy file; nothing will be polled")
-    scheduler.start()  # returns after shutdown() in the signal handler
+    if not signals.received:
+        scheduler.start()
+    while not signals.received:
+        time.sleep(SIGNAL_CHECK_SECONDS)
+    STOPPING.set()
+    log.info("received %s; finishing the job in hand and stopping", signal.Signals(signals.received[0]).name)
+    stopper = threading.Thread(target=_shutdown, args=(scheduler,), name="stopping")
+    stopper.start()
+    seen = 1
+    while stopper.is_alive():
+        for signum in signals.received[seen:]:  # an impatient second Ctrl-C while the job in hand finishes
+            log.info("received %s again; still finishing the job in hand", signal.Signals(signum).name)
+        seen = len(signals.received)
+        stopper.join(SIGNAL_CHECK_SECONDS)
     log.info("practice-monitor stopped")
+
+
+def _shutdown(scheduler: BackgroundScheduler) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=True)  # waits for running jobs, never interrupts them

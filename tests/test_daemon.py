@@ -46,23 +46,18 @@ def demo_event_count() -> int:
 
 @pytest.fixture
 def paused() -> Iterator[Callable[[BaseScheduler], BaseScheduler]]:
-    """Start a scheduler paused in a thread (jobs get their defaults, none runs); shut it down after."""
-    started: list[tuple[BaseScheduler, threading.Thread]] = []
+    """Start a scheduler paused (jobs get their defaults, none runs); shut it down after."""
+    started: list[BaseScheduler] = []
 
     def start(scheduler: BaseScheduler) -> BaseScheduler:
-        thread = threading.Thread(target=scheduler.start, kwargs={"paused": True}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 5
-        while not scheduler.running and time.monotonic() < deadline:
-            time.sleep(0.01)
+        scheduler.start(paused=True)  # a background scheduler: returns at once
         assert scheduler.running
-        started.append((scheduler, thread))
+        started.append(scheduler)
         return scheduler
 
     yield start
-    for scheduler, thread in started:
+    for scheduler in started:
         scheduler.shutdown(wait=False)
-        thread.join(5)
 
 
 def test_one_poll_job_per_account_and_stream_plus_the_fixed_jobs(
@@ -155,6 +150,29 @@ def test_jobs_queued_before_a_stop_signal_do_not_start(make_app: AppFactory) -> 
     assert polled == []
     jobs["poll:demo-facebook:comments"].func()
     assert polled == ["comments"]
+
+
+def test_a_stop_request_during_start_up_stops_before_any_job_runs(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()
+    polled: list[str] = []
+    app.poll = lambda spec, stream: polled.append(stream)  # type: ignore[assignment,method-assign,misc,return-value]
+    signals = scheduler_module.StopSignals()
+    signals.received.append(signal.SIGTERM)  # arrived while the staff page was starting
+    with caplog.at_level(logging.INFO, logger="monitor.scheduler"):
+        scheduler_module.run_forever(app, signals=signals)
+    assert polled == []
+    assert "received SIGTERM; finishing the job in hand and stopping" in caplog.text
+    assert caplog.records[-1].getMessage() == "practice-monitor stopped"
+
+
+def test_the_signal_handler_only_records(caplog: pytest.LogCaptureFixture) -> None:
+    """It runs on the main thread at any moment: it must take no lock and write no log line."""
+    signals = scheduler_module.StopSignals()
+    with caplog.at_level(logging.DEBUG):
+        signals._record(signal.SIGINT, None)
+    assert signals.received == [signal.SIGINT] and caplog.records == []
 
 
 # --- a real `monitor run`
