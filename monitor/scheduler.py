@@ -32,7 +32,7 @@ DISPATCH_SECONDS = 60
 ALERT_RETRY_SECONDS = 60
 
 
-#: Set by the SIGTERM/SIGINT handler of `run_forever`.
+#: Set by `run_forever` once SIGTERM or SIGINT has been received: queued jobs no longer start.
 STOPPING = threading.Event()
 #: How often the main loop looks at the recorded signals (and how late a stop request can be noticed).
 SIGNAL_CHECK_SECONDS = 0.1

@@ -82,7 +82,7 @@ class MessageContext:
             prefix = prefix[clauses[-1].end() :]
         return self.cues["negation"].search(prefix) is not None
 
-    def in_past(self, start: int, matched: str) -> bool:
+    def in_past(self, start: int) -> bool:
         """Distant past in the sentence, or a past-tense mention in a message about recovery."""
         sentence = self.sentence_text(start)
         if self.cues["current"].search(sentence):
@@ -141,7 +141,7 @@ def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
         return DROP
     if "quote" in c and ctx.quoted(start, end) and ctx.has("quote_marker"):
         return DROP
-    if "past" in c and ctx.in_past(start, ctx.text[start:end]):
+    if "past" in c and ctx.in_past(start):
         return DEMOTE
     return FIRE
 
@@ -169,6 +169,6 @@ def learned_veto(label: str, start: int, ctx: MessageContext) -> str:
             return check
         if check == "request" and not (ctx.has("request_any") or ctx.any_sentence_has("request")):
             return "not a request"
-        if check == "past" and ctx.in_past(start, ""):
+        if check == "past" and ctx.in_past(start):
             return check
     return ""

@@ -1,7 +1,9 @@
-"""The pack-driven engine: normalise once, scan once per label, let context veto, map spans back.
+"""The pack-driven engine: normalise once, scan once per label, let context veto, map spans back;
+then the learned layer (rules/learned.py) may add the labels the phrase rules missed.
 
 `Classifier` holds one practice's compiled packs (its clinicians' and practice names, its own
-extra terms); the module-level `classify` is a default Classifier compiled once at import.
+extra terms) and the learned model; the module-level `classify` is a default Classifier compiled
+once at import.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from rules.index import message_keys
 from rules.learned import RULE_PREFIX, LearnedModel, load_model
 from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
 from rules.names import client_status_rules
-from rules.normalize import normalize
+from rules.normalize import lower_keeping_length, normalize
 from rules.signals import Signals, crisis_signals, load_signals
 from rules.types import PRIORITY, Detection, Evidence
 
@@ -89,7 +91,7 @@ class Classifier:
 
     def _evidence(self, text: str, kind: str) -> list[Evidence]:
         norm = normalize(text)
-        low = _lower(norm.text)
+        low = lower_keeping_length(norm.text)
         ctx = MessageContext(norm, low, text, self._cues)
         candidates = set(self._always)
         keys = message_keys(low)
@@ -121,14 +123,6 @@ class Classifier:
                 ostart, oend = ctx.norm.span(start, end)
                 out.append(Evidence(label, ostart, oend, f"{RULE_PREFIX}.{label}", reason, score))
         return out
-
-
-def _lower(text: str) -> str:
-    """Lower-case without changing the length (a few characters lower-case to two)."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str]) -> list[Evidence]:

@@ -100,3 +100,11 @@ def normalize(text: str) -> Normalized:
 
 
 _HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+
+
+def lower_keeping_length(text: str) -> str:
+    """Lower-case without changing the length (a few characters lower-case to two), so offsets still map."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)

@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rules.learned import features, tokens
-from rules.normalize import normalize
+from rules.normalize import lower_keeping_length, normalize
 from rules.types import PRIORITY
 
 DATA = Path("tests/rules/data")
@@ -71,16 +71,12 @@ FP_BUDGET = 0.03
 def load(paths: list[Path]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for path in paths:
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if line.strip():
-                row = json.loads(line)
-                row["_src"] = f"{path.name}:{n}"
-                rows.append(row)
+        rows.extend(json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip())
     return rows
 
 
 def message_features(row: dict[str, Any]) -> dict[str, float]:
-    low = normalize(row["text"]).text.lower()
+    low = lower_keeping_length(normalize(row["text"]).text)  # exactly what the engine scores
     feats = features((t.text for t in tokens(low)), row.get("kind", "comment"))
     scale = 1.0 / math.sqrt(len(feats))
     return dict.fromkeys(feats, scale)
