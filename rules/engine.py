@@ -13,11 +13,11 @@ from dataclasses import replace
 from functools import lru_cache
 
 from rules.context import DEMOTE, DROP, FIRE, SKIP, MessageContext, judge, learned_veto
-from rules.index import message_keys
 from rules.learned import RULE_PREFIX, LearnedModel, load_model
 from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
 from rules.names import client_status_rules
 from rules.normalize import lower_keeping_length, normalize
+from rules.prefilter import Prefilter
 from rules.signals import Signals, crisis_signals, load_signals
 from rules.types import PRIORITY, Detection, Evidence
 
@@ -62,13 +62,8 @@ class Classifier:
         rules["clinical_disclosure"].extend(client_status_rules(practice_names, clinicians))
         self._packs: tuple[LabelPack, ...] = tuple(compile_pack(label, rules[label]) for label in PRIORITY)
         self._entries: tuple[Entry, ...] = tuple(e for pack in self._packs for e in pack.entries)
-        index: dict[str, list[int]] = {}
-        for n, entry in enumerate(self._entries):
-            for key in entry.keys or ():
-                index.setdefault(key, []).append(n)
-        self._index = {k: tuple(v) for k, v in index.items()}
-        self._index_keys = frozenset(index)
-        self._always = frozenset(n for n, e in enumerate(self._entries) if e.keys is None)
+        # One RE2 pass over the lower-cased text picks the few patterns worth searching with `re`.
+        self._prefilter = Prefilter([e.regex for e in self._entries] + list(self._signals.cues))
 
     @property
     def rules(self) -> list[Rule]:
@@ -93,14 +88,13 @@ class Classifier:
         norm = normalize(text)
         low = lower_keeping_length(norm.text)
         ctx = MessageContext(norm, low, text, self._cues)
-        candidates = set(self._always)
-        keys = message_keys(low)
-        for key in keys & self._index_keys:
-            candidates.update(self._index[key])
+        candidates = sorted(self._prefilter.candidates(low))
+        n_entries = len(self._entries)
         vetoed: set[str] = set()
-        found = _scan([self._entries[n] for n in sorted(candidates)], ctx, vetoed)
+        found = _scan([self._entries[n] for n in candidates if n < n_entries], ctx, vetoed)
         if not any(e.label == "crisis" for e in found):
-            found.extend(crisis_signals(self._signals, ctx, keys))
+            live = frozenset(n - n_entries for n in candidates if n >= n_entries)
+            found.extend(crisis_signals(self._signals, ctx, live))
         if self._learned is not None:
             # A label the rules raised, or whose cue they judged negated, past, figurative..., is left alone.
             found.extend(self._learned_evidence(ctx, kind, frozenset(vetoed | {e.label for e in found})))

@@ -2,7 +2,7 @@
 
 Each label pack holds `[[rule]]` tables; `common.toml` defines shared vocabulary (`{{cond}}` etc.)
 and `context.toml` the context cues. Each pattern is compiled on its own (lower-case, no
-IGNORECASE: much faster in `re`) and indexed by the words it can start with (rules/index.py).
+IGNORECASE: much faster in `re`); rules/prefilter.py picks the few worth searching per message.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from rules.index import index_keys
 from rules.normalize import normalize
 from rules.types import PRIORITY
 
@@ -54,8 +53,6 @@ class Entry:
     regex: re.Pattern[str]
     #: The pattern's leading \\b was removed (so `re` can skip ahead on its first letters); check it by hand.
     boundary: bool
-    #: First-word index keys; None = run on every message.
-    keys: frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -110,16 +107,13 @@ def _rule(raw: Mapping[str, Any], label: str, defines: Mapping[str, str]) -> Rul
 
 
 def compile_pack(label: str, rules: Sequence[Rule]) -> LabelPack:
-    """Compile every pattern of a label and work out its first-word index keys."""
+    """Compile every pattern of a label (rules/prefilter.py later picks which to search per message)."""
     entries: list[Entry] = []
     for rule in rules:
         for pattern in rule.patterns:
-            keys = index_keys(pattern)
-            if rule.cased and keys is not None:
-                keys = frozenset(k.lower() for k in keys)
             boundary = pattern.startswith(r"\b") and not rule.cased
             body = pattern[2:] if boundary else pattern
-            entries.append(Entry(rule, re.compile(body, FLAGS if rule.cased else 0), boundary, keys))
+            entries.append(Entry(rule, re.compile(body, FLAGS if rule.cased else 0), boundary))
     return LabelPack(label, tuple(rules), tuple(entries))
 
 

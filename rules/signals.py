@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rules.context import FIRE, MessageContext, judge
-from rules.index import index_keys
 from rules.loader import FLAGS, Rule, expand, read_toml
 from rules.types import Evidence
 
@@ -30,13 +29,9 @@ class Category:
 
     name: str
     rule: Rule
-    #: each cue compiled on its own with its first-word index keys (None = run always), see rules/index.py
-    cues: tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]
+    #: each cue compiled on its own, with its position in `Signals.cues` (what the prefilter names)
+    cues: tuple[tuple[int, re.Pattern[str]], ...]
     strong: bool
-
-    def worth_running(self, keys: frozenset[str] | set[str]) -> list[re.Pattern[str]]:
-        """The cues that can match a message with these index keys."""
-        return [regex for regex, need in self.cues if need is None or not need.isdisjoint(keys)]
 
 
 @dataclass(frozen=True)
@@ -47,11 +42,17 @@ class Signals:
     combos: tuple[frozenset[str], ...]
     disclosure: frozenset[str]
 
+    @property
+    def cues(self) -> list[re.Pattern[str]]:
+        """Every category's cues, in the order their positions number them."""
+        return [regex for category in self.categories.values() for _, regex in category.cues]
+
 
 def load_signals(defines: Mapping[str, str]) -> Signals:
     """Compile packs/signals.toml."""
     data = read_toml("signals.toml")
     categories: dict[str, Category] = {}
+    position = 0
     for name, raw in data["category"].items():
         patterns = tuple(expand(p, defines) for p in raw["patterns"])
         rule = Rule(
@@ -61,7 +62,8 @@ def load_signals(defines: Mapping[str, str]) -> Signals:
             patterns=patterns,
             context=frozenset(raw.get("context", ())),
         )
-        cues = tuple((re.compile(p, FLAGS), index_keys(p)) for p in patterns)
+        cues = tuple((position + n, re.compile(p, FLAGS)) for n, p in enumerate(patterns))
+        position += len(cues)
         categories[name] = Category(name, rule, cues, bool(raw.get("strong", False)))
     combos = tuple(frozenset(pair) for pair in data["combos"])
     unknown = {c for pair in combos for c in pair} - set(categories)
@@ -70,10 +72,12 @@ def load_signals(defines: Mapping[str, str]) -> Signals:
     return Signals(categories, combos, frozenset(data.get("disclosure", ())))
 
 
-def _hits(category: Category, ctx: MessageContext, keys: frozenset[str] | set[str]) -> list[tuple[int, int]]:
+def _hits(category: Category, ctx: MessageContext, live: frozenset[int]) -> list[tuple[int, int]]:
     """Spans of the category's cues that survive its context checks."""
     out: list[tuple[int, int]] = []
-    for regex in category.worth_running(keys):
+    for position, regex in category.cues:
+        if position not in live:
+            continue
         for n, m in enumerate(regex.finditer(ctx.text)):
             if n >= MAX_MATCHES:
                 break
@@ -83,21 +87,21 @@ def _hits(category: Category, ctx: MessageContext, keys: frozenset[str] | set[st
     return sorted(out)
 
 
-def crisis_signals(signals: Signals, ctx: MessageContext, keys: frozenset[str] | set[str]) -> list[Evidence]:
+def crisis_signals(signals: Signals, ctx: MessageContext, live: frozenset[int]) -> list[Evidence]:
     """Crisis (and, for the writer's own risk, disclosure) evidence when signs combine; else [].
 
-    `keys` are the message's index keys (rules/index.py `message_keys`).
+    `live` are the positions (in `signals.cues`) of the cues the prefilter says may match.
     """
     found: dict[str, list[tuple[int, int]]] = {}
     for name in _ANCHORS:
-        spans = _hits(signals.categories[name], ctx, keys)
+        spans = _hits(signals.categories[name], ctx, live)
         if spans:
             found[name] = spans
     if not found:
         return []
     for name, category in signals.categories.items():
         if name not in found:
-            spans = _hits(category, ctx, keys)
+            spans = _hits(category, ctx, live)
             if spans:
                 found[name] = spans
     present = frozenset(found)

@@ -1,0 +1,78 @@
+"""The RE2 prefilter may only ever *widen*: every pattern that matches must be among its candidates."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import rules
+from rules.normalize import lower_keeping_length, normalize
+from rules.prefilter import Prefilter, Untranslatable, to_re2
+
+DATA = Path(__file__).parent / "data"
+
+
+def _texts() -> list[str]:
+    out = []
+    for path in sorted(DATA.glob("*.jsonl")):
+        out.extend(json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line.strip())
+    return out
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        (r"\bdie\b", "i want to die"),  # word boundaries are dropped, never required
+        (r"(?<!dont )want to die", "i want to die"),  # lookbehinds are dropped
+        (r"pills(?= now)", "pills now"),
+        (r"caf\w+", "cafézinho"),  # \w is Unicode in `re`: non-ASCII letters must still match
+        (r"\d+ pills", "٣ pills"),  # an Arabic-Indic digit is a \d in `re`
+        (r"a\sb", "a\u3000b"),  # an ideographic space is a \s in `re`
+        (r"[^\w\s]", "!"),
+        (r"\U0001f494", "my heart \U0001f494"),
+        (r"x{2,5000}", "x" * 1200),  # RE2 refuses counts above 1000: loosened, not refused
+        (r"(?:goodbye|farewell) (?:\w+ ){0,3}everyone", "goodbye to everyone"),
+    ],
+)
+def test_translation_matches_whatever_re_matches(pattern: str, text: str) -> None:
+    assert re.search(pattern, text)
+    assert Prefilter([re.compile(pattern)]).candidates(text) == {0}
+
+
+def test_a_pattern_that_cannot_match_is_not_a_candidate() -> None:
+    assert Prefilter([re.compile(r"\bsaved up my pills\b")]).candidates("i saved up for a trip") == set()
+
+
+def test_case_insensitive_patterns_stay_case_insensitive() -> None:
+    assert to_re2("ortiz", re.IGNORECASE).startswith("(?i)")
+    assert Prefilter([re.compile("Dr Ortiz", re.IGNORECASE)]).candidates("dr ortiz helped") == {0}
+
+
+def test_untranslatable_patterns_are_always_candidates() -> None:
+    with pytest.raises(Untranslatable):
+        to_re2(r"(a)\1")
+    prefilter = Prefilter([re.compile(r"(a)\1"), re.compile("zebra")])
+    assert prefilter.always == frozenset({0})
+    assert prefilter.candidates("nothing here") == {0}
+
+
+def test_every_shipped_pattern_that_matches_is_a_candidate() -> None:
+    """Over every labelled test message: the prefilter never hides a match from the rules."""
+    classifier = rules.Classifier(practice_names=["Example Counseling"], clinicians=["Dr. Lena Ortiz"], learned=False)
+    entries = classifier._entries
+    cues = classifier._signals.cues
+    patterns = [e.regex for e in entries] + cues
+    missed = []
+    for text in _texts():
+        norm = normalize(text)
+        low = lower_keeping_length(norm.text)
+        candidates = classifier._prefilter.candidates(low)
+        for n, regex in enumerate(patterns):
+            cased = n < len(entries) and entries[n].rule.cased
+            if n not in candidates and regex.search(norm.text if cased else low):
+                missed.append((n, regex.pattern[:60], text[:40]))
+    assert missed == []
+    assert len(patterns) > 300
