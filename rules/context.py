@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
-from rules.loader import FLAGS, Rule
+from rules.loader import Rule
 from rules.normalize import Normalized
 
 FIRE, DEMOTE, DROP = "fire", "demote", "drop"
@@ -20,25 +20,38 @@ FIRE, DEMOTE, DROP = "fire", "demote", "drop"
 #: message, so unlike DROP it does not stop the learned layer from raising the label.
 SKIP = "skip"
 
-_BOUNDARY = re.compile(r"(?<!\bdr)(?<!\bms)(?<!\bmr)(?<!\bmrs)(?<!\bmx)(?<!\bst)(?<!\bvs)[.!?]+(?=\s|$)|\n+", FLAGS)
-_CLAUSE = re.compile(r"[,;:()]|\bbut\b|\s-\s", FLAGS)
+#: A run of sentence punctuation before a space (not after "dr", "ms"...) or newlines. The class comes
+#: first and the abbreviation checks after it, so `re` skips ahead to punctuation (7x faster).
+_BOUNDARY = re.compile(
+    r"[.!?](?<!\bdr.)(?<!\bms.)(?<!\bmr.)(?<!\bmrs.)(?<!\bmx.)(?<!\bst.)(?<!\bvs.)[.!?]*(?=\s|$)|\n+"
+)
+_CLAUSE = re.compile(r"[,;:()]|\bbut\b|\s-\s")
 _QUOTED = re.compile(
     r"(?:^|(?<=[\s(\[]))(['\"\u2018\u201c])([^\"\u201d\n]{1,300}?)(?:['\"\u2019\u201d])(?=[\s.,!?;:)\u2014-]|$)"
 )
 _PAST_TENSE = re.compile(
-    r"\b(?:was|were|had|tried|attempted|wanted|thought|used to|did|felt|cut|spent|relapsed)\b", FLAGS
+    r"\b(?:was|were|had|tried|attempted|wanted|thought|used to|did|felt|cut|spent|relapsed)\b"
 )
 
 
 class MessageContext:
     """Lazily computed facts about one normalised message."""
 
-    def __init__(self, norm: Normalized, low: str, original: str, cues: Mapping[str, re.Pattern[str]]) -> None:
+    def __init__(
+        self,
+        norm: Normalized,
+        low: str,
+        original: str,
+        cues: Mapping[str, re.Pattern[str]],
+        possible: Container[str] | None = None,
+    ) -> None:
         self.norm = norm
         self.text = low
         self.cased = norm.text
         self.original = original
         self.cues = cues
+        #: Cues that may occur in the message (rules/prefilter.py); any other cannot match any part of it.
+        self._possible = possible
         self._starts: list[int] | None = None
         self._message: dict[str, bool] = {}
         self._quotes: list[tuple[int, int]] | None = None
@@ -59,19 +72,24 @@ class MessageContext:
         """Whether cue `cue` occurs anywhere in the message (cached)."""
         found = self._message.get(cue)
         if found is None:
-            found = self.cues[cue].search(self.text) is not None
+            found = self._may_have(cue) and self.cues[cue].search(self.text) is not None
             self._message[cue] = found
         return found
 
     def any_sentence_has(self, cue: str) -> bool:
         """Whether some sentence of the message matches cue `cue` (for cues anchored at a sentence start)."""
+        if not self._may_have(cue):
+            return False
         self.sentence(0)
         assert self._starts is not None
         ends = [*self._starts[1:], len(self.text)]
         return any(self.cues[cue].search(self.text[s:e]) for s, e in zip(self._starts, ends, strict=True))
 
     def sentence_has(self, cue: str, pos: int) -> bool:
-        return self.cues[cue].search(self.sentence_text(pos)) is not None
+        return self._may_have(cue) and self.cues[cue].search(self.sentence_text(pos)) is not None
+
+    def _may_have(self, cue: str) -> bool:
+        return self._possible is None or cue in self._possible
 
     def negated(self, start: int) -> bool:
         """A negation word within two words before `start`, in the same clause."""
@@ -80,14 +98,14 @@ class MessageContext:
         clauses = list(_CLAUSE.finditer(prefix))
         if clauses:
             prefix = prefix[clauses[-1].end() :]
-        return self.cues["negation"].search(prefix) is not None
+        return self._may_have("negation") and self.cues["negation"].search(prefix) is not None
 
     def in_past(self, start: int) -> bool:
         """Distant past in the sentence, or a past-tense mention in a message about recovery."""
         sentence = self.sentence_text(start)
-        if self.cues["current"].search(sentence):
+        if self.sentence_has("current", start):
             return False
-        if self.cues["past"].search(sentence):
+        if self.sentence_has("past", start):
             return True
         return self.has("resolved") and _PAST_TENSE.search(sentence) is not None
 

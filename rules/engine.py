@@ -63,7 +63,11 @@ class Classifier:
         self._packs: tuple[LabelPack, ...] = tuple(compile_pack(label, rules[label]) for label in PRIORITY)
         self._entries: tuple[Entry, ...] = tuple(e for pack in self._packs for e in pack.entries)
         # One RE2 pass over the lower-cased text picks the few patterns worth searching with `re`.
-        self._prefilter = Prefilter([e.regex for e in self._entries] + list(self._signals.cues))
+        self._cue_names = tuple(self._cues)
+        self._n_rule_patterns = len(self._entries) + len(self._signals.cues)
+        self._prefilter = Prefilter(
+            [e.regex for e in self._entries] + self._signals.cues + [self._cues[c] for c in self._cue_names]
+        )
 
     @property
     def rules(self) -> list[Rule]:
@@ -87,13 +91,14 @@ class Classifier:
     def _evidence(self, text: str, kind: str) -> list[Evidence]:
         norm = normalize(text)
         low = lower_keeping_length(norm.text)
-        ctx = MessageContext(norm, low, text, self._cues)
         candidates = sorted(self._prefilter.candidates(low))
-        n_entries = len(self._entries)
+        n_entries, n_rules = len(self._entries), self._n_rule_patterns
+        possible = {self._cue_names[n - n_rules] for n in candidates if n >= n_rules}
+        ctx = MessageContext(norm, low, text, self._cues, possible)
         vetoed: set[str] = set()
         found = _scan([self._entries[n] for n in candidates if n < n_entries], ctx, vetoed)
         if not any(e.label == "crisis" for e in found):
-            live = frozenset(n - n_entries for n in candidates if n >= n_entries)
+            live = frozenset(n - n_entries for n in candidates if n_entries <= n < n_rules)
             found.extend(crisis_signals(self._signals, ctx, live))
         if self._learned is not None:
             # A label the rules raised, or whose cue they judged negated, past, figurative..., is left alone.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rules.loader import FLAGS, Rule
+from rules.loader import Rule, compile_lower
 from rules.normalize import normalize
 
 # Honorific + capitalised surname (case-sensitive), or a lower-case "dr so-and-so".
@@ -63,7 +63,7 @@ def client_status_rules(practice_names: Sequence[str] = (), clinicians: Sequence
             "client of a named clinician",
             tuple(patterns),
             context=frozenset({"negation", "hypothetical", "fiction", "quote"}),
-            unless_sentence=re.compile(_NOT_CLIENT, FLAGS),
+            unless_sentence=compile_lower(_NOT_CLIENT, "client status"),
             cased=True,
         )
     ]
@@ -81,7 +81,7 @@ def client_status_rules(practice_names: Sequence[str] = (), clinicians: Sequence
                     rf"{place} (?:has |have )?(?:helped|got|saved|pulled|carried) (?:me|my|us|our)\b",
                 ),
                 context=frozenset({"negation", "hypothetical", "fiction", "quote"}),
-                unless_sentence=re.compile(_NOT_CLIENT, FLAGS),
+                unless_sentence=compile_lower(_NOT_CLIENT, "client status"),
                 cased=True,
             )
         )

@@ -33,12 +33,14 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD = _fold_table()
-_EDITS = re.compile(
-    r"(?P<apo>(?<=[^\W\d_])'(?=[^\W\d_]))"  # contraction apostrophe: removed ("don't" -> "dont")
-    r"|(?P<hy>(?<=[^\W\d_])-(?=[^\W\d_]))"  # hyphen inside a word: a space ("self-harm" -> "self harm")
-    r"|(?P<elong>(?P<ch>[^\W\d_])(?P=ch){2,})"  # three or more of a letter: one ("sooo" -> "so")
-    r"|(?P<ws>[ \t]*['\"*_~][ \t'\"*_~]*|[ \t]{2,}|\t)"  # quote marks and runs of spaces: one space
-)
+_APOSTROPHE = r"(?P<apo>'(?<=[^\W\d_]')(?=[^\W\d_]))"  # contraction apostrophe: removed ("don't" -> "dont")
+_ELONGATION = r"(?P<elong>(?P<ch>[^\W\d_])(?P=ch){2,})"  # three or more of a letter: one ("sooo" -> "so")
+_SPACING = r"(?P<ws>[ \t]*['\"*_~][ \t'\"*_~]*|[ \t]{2,}|\t)"  # quote marks and runs of spaces: one space
+_EDITS = re.compile(f"{_APOSTROPHE}|{_ELONGATION}|{_SPACING}")
+#: Most messages have no elongation; without that branch every branch starts with a punctuation or
+#: space character, which lets `re` skip straight past letters (about twice as fast).
+_EDITS_NO_ELONGATION = re.compile(f"{_APOSTROPHE}|{_SPACING}")
+_TRIPLE = re.compile(r"([^\W\d_])\1\1")
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,10 @@ def normalize(text: str) -> Normalized:
     orig_marks = [0]
     last = 0
     out_len = 0
-    for m in _EDITS.finditer(folded):
+    edits = _EDITS if _TRIPLE.search(folded) else _EDITS_NO_ELONGATION
+    for m in edits.finditer(folded):
         kind = m.lastgroup
         start, end = m.span()
-        if kind == "hy":
-            continue  # replaced below in bulk; same length, no new breakpoint
         if kind == "ws" and m.group() == " ":
             continue
         pieces.append(folded[last:start])
@@ -95,7 +96,7 @@ def normalize(text: str) -> Normalized:
     else:
         pieces.append(folded[last:])
         out = "".join(pieces)
-    out = _HYPHEN.sub(" ", out)
+    out = _HYPHEN.sub(" ", out)  # a hyphen inside a word: a space ("self-harm"); same length, no breakpoint
     return Normalized(out, tuple(norm_marks), tuple(orig_marks))
 
 

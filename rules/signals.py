@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rules.context import FIRE, MessageContext, judge
-from rules.loader import FLAGS, Rule, expand, read_toml
+from rules.loader import Rule, compile_lower, expand, read_toml
 from rules.types import Evidence
 
 RULE_ID = "crisis.signals"
@@ -62,7 +62,7 @@ def load_signals(defines: Mapping[str, str]) -> Signals:
             patterns=patterns,
             context=frozenset(raw.get("context", ())),
         )
-        cues = tuple((position + n, re.compile(p, FLAGS)) for n, p in enumerate(patterns))
+        cues = tuple((position + n, compile_lower(p, f"signal {name}")) for n, p in enumerate(patterns))
         position += len(cues)
         categories[name] = Category(name, rule, cues, bool(raw.get("strong", False)))
     combos = tuple(frozenset(pair) for pair in data["combos"])

@@ -60,19 +60,41 @@ def test_untranslatable_patterns_are_always_candidates() -> None:
 
 
 def test_every_shipped_pattern_that_matches_is_a_candidate() -> None:
-    """Over every labelled test message: the prefilter never hides a match from the rules."""
+    """Over every labelled test message: the prefilter never hides a match from the rules.
+
+    Context cues are also searched on single sentences and clause prefixes (some are anchored at
+    a sentence start), so for them every sentence is checked too.
+    """
     classifier = rules.Classifier(practice_names=["Example Counseling"], clinicians=["Dr. Lena Ortiz"], learned=False)
     entries = classifier._entries
-    cues = classifier._signals.cues
-    patterns = [e.regex for e in entries] + cues
+    rule_patterns = [e.regex for e in entries] + classifier._signals.cues
+    cue_patterns = [classifier._cues[name] for name in classifier._cue_names]
     missed = []
     for text in _texts():
         norm = normalize(text)
         low = lower_keeping_length(norm.text)
         candidates = classifier._prefilter.candidates(low)
-        for n, regex in enumerate(patterns):
+        for n, regex in enumerate(rule_patterns):
             cased = n < len(entries) and entries[n].rule.cased
             if n not in candidates and regex.search(norm.text if cased else low):
                 missed.append((n, regex.pattern[:60], text[:40]))
+        sentences = [low, *re.split(r"[.!?\n]+", low)]
+        for n, regex in enumerate(cue_patterns, start=len(rule_patterns)):
+            if n not in candidates and any(regex.search(part) for part in sentences):
+                missed.append((n, regex.pattern[:60], text[:40]))
     assert missed == []
-    assert len(patterns) > 300
+    assert len(rule_patterns) > 300 and len(cue_patterns) > 10
+
+
+def test_a_cue_the_prefilter_rules_out_is_never_searched() -> None:
+    """The context checks answer "no" for a cue the prefilter says cannot occur, without searching."""
+    from rules.context import MessageContext
+    from rules.loader import load_cues, load_defines
+
+    cues = load_cues(load_defines())
+    text = "i read a novel where the hero wants to die"
+    norm = normalize(text)
+    low = lower_keeping_length(norm.text)
+    assert MessageContext(norm, low, text, cues).has("fiction")
+    assert not MessageContext(norm, low, text, cues, possible=set()).has("fiction")
+    assert MessageContext(norm, low, text, cues, possible={"fiction"}).sentence_has("fiction", 0)
