@@ -1,13 +1,14 @@
-"""One RE2 pass that tells which of the packs' patterns can match a message at all.
+"""One RE2 pass that tells which of the packs' patterns and context cues can match a message at all.
 
-Python's `re` searches one pattern at a time: ~30 searches per message, most of which find
-nothing. RE2's `Set` matches all the patterns together in one linear-time pass (google-re2), so
-only the two or three patterns that can match are then searched with `re` for their exact spans
-and judged in context. RE2 has no lookarounds or word boundaries, and its `\\w`, `\\d`, `\\s`
-are ASCII, so each pattern is translated from its `re` parse tree into a *looser* RE2 pattern
-(zero-width assertions dropped, classes widened to Unicode): the prefilter may say "maybe" for a
-pattern that then finds nothing, but never "no" for one that matches. A pattern it cannot
-translate safely (a back-reference, say) is simply always searched.
+Python's `re` searches one pattern at a time, and most of the ~400 patterns find nothing in a given
+message. RE2's FilteredRE2 (google-re2) works out, for each pattern, the literal strings it cannot
+match without, finds those present in the message in one linear-time pass, and names the patterns
+that remain possible: about 6 a message, which are then searched with `re` for their exact spans
+and judged in context. RE2 has no lookarounds or back-references, and its `\\b`, `\\w`, `\\d` and
+`\\s` are ASCII-only, so each pattern is translated from its `re` parse tree into a *looser* RE2
+pattern (zero-width assertions dropped, classes widened to every non-ASCII character): the
+prefilter may say "maybe" for a pattern that then finds nothing, but never "no" for one that
+matches. A pattern it cannot translate safely (a back-reference, say) is always a candidate.
 """
 
 from __future__ import annotations

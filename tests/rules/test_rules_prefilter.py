@@ -98,3 +98,13 @@ def test_a_cue_the_prefilter_rules_out_is_never_searched() -> None:
     assert MessageContext(norm, low, text, cues).has("fiction")
     assert not MessageContext(norm, low, text, cues, possible=set()).has("fiction")
     assert MessageContext(norm, low, text, cues, possible={"fiction"}).sentence_has("fiction", 0)
+
+
+@pytest.mark.parametrize("pattern", [r"Dr \w+", r"(?:sad|Alone)"])
+def test_a_pattern_for_lower_cased_text_written_with_capitals_is_refused(pattern: str) -> None:
+    """Cues and rule patterns compile case-sensitively, so a capital would silently never match."""
+    from rules.loader import compile_lower
+
+    with pytest.raises(ValueError, match="write them in lower case"):
+        compile_lower(pattern, "context cue test")
+    assert compile_lower(r"\bdr \w+ \U0001f494", "context cue test").search("dr lee \U0001f494")
