@@ -25,6 +25,8 @@ SKIP = "skip"
 _BOUNDARY = re.compile(
     r"[.!?](?<!\bdr.)(?<!\bms.)(?<!\bmr.)(?<!\bmrs.)(?<!\bmx.)(?<!\bst.)(?<!\bvs.)[.!?]*(?=\s|$)|\n+"
 )
+#: Up to this many characters a laugh anywhere frames the whole message; beyond, only nearby sentences.
+SHORT_MESSAGE = 140
 _CLAUSE = re.compile(r"[,;:()]|\bbut\b|\s-\s")
 _QUOTED = re.compile(
     r"(?:^|(?<=[\s(\[]))(['\"\u2018\u201c])([^\"\u201d\n]{1,300}?)(?:['\"\u2019\u201d])(?=[\s.,!?;:)\u2014-]|$)"
@@ -91,6 +93,26 @@ class MessageContext:
     def _may_have(self, cue: str) -> bool:
         return self._possible is None or cue in self._possible
 
+    def joking(self, pos: int) -> bool:
+        """A laugh or eye-roll in a short message, or in the sentence at `pos` or the one after it (a
+        "lol" three sentences earlier does not make a plan a joke; "kms. lol" is one)."""
+        return self.near("joke", pos, before=0)
+
+    def near(self, cue: str, pos: int, before: int = 1, after: int = 1) -> bool:
+        """Cue `cue` anywhere in a short message, or within `before`/`after` sentences of `pos` in a long one."""
+        if len(self.text) <= SHORT_MESSAGE:
+            return self.has(cue)
+        if not self._may_have(cue):
+            return False
+        start, end = self.sentence(pos)
+        for _ in range(before):
+            if start > 0:
+                start = self.sentence(start - 1)[0]
+        for _ in range(after):
+            if end < len(self.text):
+                end = self.sentence(end)[1]
+        return self.cues[cue].search(self.text[start:end]) is not None
+
     def negated(self, start: int) -> bool:
         """A negation word within two words before `start`, in the same clause."""
         sent_start, _ = self.sentence(start)
@@ -153,7 +175,15 @@ def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
         return DROP
     if "awareness" in c and ctx.has("awareness"):
         return DROP
-    if "joke" in c and ctx.has("joke"):
+    if "joke" in c and ctx.joking(start):
+        return DROP
+    if "departure" in c and ctx.has("departure"):
+        return DROP
+    if "business" in c and ctx.has("business"):
+        return DROP
+    if "celebration" in c and ctx.near("celebration", start):
+        return DROP
+    if "explicit_joke" in c and ctx.has("explicit_joke"):
         return DROP
     if "figurative" in c and ctx.sentence_has("figurative", start):
         return DROP
@@ -169,15 +199,17 @@ LEARNED_VETOES = {
     "crisis": ("fiction", "awareness", "hypothetical", "past", "joke"),
     "clinical_disclosure": ("fiction", "awareness", "pet"),
     "therapy_request": ("fiction", "request", "to_others"),
-    "admin_request": ("request", "to_others"),
-    "connection_request": ("request",),
+    "admin_request": ("request", "to_others", "business"),
+    "connection_request": ("request", "business"),
 }
 
 
 def learned_veto(label: str, start: int, ctx: MessageContext) -> str:
     """The context check that vetoes a label the learned model raised at `start`, or "" if none does."""
     for check in LEARNED_VETOES.get(label, ()):
-        if check in ("fiction", "awareness", "joke") and ctx.has(check):
+        if check in ("fiction", "awareness", "business") and ctx.has(check):
+            return check
+        if check == "joke" and ctx.joking(start):
             return check
         if check == "hypothetical" and ctx.sentence_has("hypothetical_sentence", start):
             return check

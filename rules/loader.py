@@ -20,7 +20,8 @@ from rules.types import PRIORITY
 FLAGS = re.IGNORECASE
 _REF = re.compile(r"\{\{(\w+)\}\}")
 _CONTEXTS = frozenset(
-    {"negation", "past", "hypothetical", "fiction", "quote", "awareness", "joke", "figurative", "to_others", "pet"}
+    {"negation", "past", "hypothetical", "fiction", "quote", "awareness", "joke", "explicit_joke", "figurative"}
+    | {"to_others", "pet", "departure", "business", "celebration"}
 )
 
 

@@ -20,7 +20,7 @@ RULE_ID = "crisis.signals"
 #: Matches judged per category and message: bounds pathological input.
 MAX_MATCHES = 8
 #: Categories looked at first: without one of these no combination can fire, so stop early.
-_ANCHORS = ("death", "self_harm", "danger", "farewell", "hopeless")
+_ANCHORS = ("death", "self_harm", "danger", "farewell", "hopeless", "plan")
 
 
 @dataclass(frozen=True)

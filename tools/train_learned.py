@@ -46,6 +46,8 @@ TRAIN_FILES = [
     "gen_distress.jsonl",
     "gen_team.jsonl",
     "gen_helpseeking.jsonl",
+    "gen_indirect.jsonl",
+    "gen_lookalikes.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"

@@ -128,6 +128,44 @@ ROUND_FOUR = [
     ("scratching my legs until they bleed again, it's not worth it anymore", "dm", {C, D}),
     ("what's the quickest way to bleed out", "dm", {C, D}),
 ]
+# Jokes said outright, everyday hyperbole and celebrations; and the twins that stay crisis.
+ROUND_FIVE = [
+    ("failed my driving test, gonna unalive myself lol jk", "comment", set()),
+    ("i'm not joking, i want to kill myself tonight", "dm", {C, D}),
+    ("kill me now, it's monday again", "comment", set()),
+    ("exams all week and i want to sleep forever", "comment", set()),
+    ("i want to sleep forever and not wake up", "dm", {C, D}),
+    ("the upstairs drummer again at 2am. i can't go on like this lol", "comment", set()),
+    ("i can't go on like this, nobody would even notice if i was gone", "dm", {C, D}),
+    ("tonight's the night 🎉 first date in two years, wish me luck", "comment", set()),
+    ("tonight's the night. the pills are counted and i said my goodbyes", "dm", {C, D}),
+    ("me voy a morir de la risa con este video jajaja", "comment", set()),
+    ("me voy a morir si no consigo entradas para el partido", "comment", set()),
+    ("me quiero morir, ya no puedo más con todo esto", "dm", {C, D}),
+    ("this is goodbye from me, we're moving to Halifax next month! thanks for all the posts", "comment", set()),
+    ("this is goodbye. thank you for everything, i won't be a burden anymore", "dm", {C, D}),
+    ("tonights the night. u were my last try, thanks anyway", "dm", {C, D}),
+    ("someone is standing on the outside of the railing on the Elm St overpass right now", "comment", {C}),
+    (
+        "your post on siblings made me laugh lol, my brother is exactly the same and my mum still takes his side "
+        "every single time, even now that we're both in our thirties. anyway. i've had my aunt's morphine in "
+        "my bag all week and i think tonights the night.",
+        "dm",
+        {C, D},
+    ),
+    ("our vet put Pickle on gabapentin and your dog might like it too", "comment", set()),
+    ("this page is basically my therapist at this point", "comment", set()),
+    ("Dr. Amsel has been my therapist since the spring", "comment", {D}),
+    ("your reels are my daily dose of calm", "comment", set()),
+    ("I'm a school nurse and I share your posts with all my students with anxiety", "comment", set()),
+    ("what's the success rate of exposure therapy for phobias, in general?", "comment", set()),
+    ("do you sell gift cards?", "comment", set()),
+    ("We're a small agency, we help practices like yours get seen. Can we schedule a call about pricing?", "dm", set()),
+    ("We're a small agency, let's connect on LinkedIn!", "dm", set()),
+    ("sent this to the family whatsapp group 😂", "comment", set()),
+    ("does Dr. Feld have whatsapp? easier than this app", "dm", {N}),
+    ("you should join my discord, you'd fit right in", "dm", {N}),
+]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
     ("me quiero matar, nadie me entiende", "dm", {C, D}),
@@ -164,8 +202,8 @@ REQUESTS = [
 @pytest.mark.parametrize(
     ("text", "kind", "expected"),
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
-    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + SPANISH + TYPOS_EMOJI
-    + REQUESTS,
+    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + SPANISH
+    + TYPOS_EMOJI + REQUESTS,
 )  # fmt: skip
 def test_context_table(text: str, kind: str, expected: set[str]) -> None:
     """The phrase rules and their context checks, on their own (the learned layer may only add)."""
@@ -174,8 +212,8 @@ def test_context_table(text: str, kind: str, expected: set[str]) -> None:
 
 ALL_CASES = (
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
-    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + SPANISH + TYPOS_EMOJI
-    + REQUESTS
+    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + SPANISH
+    + TYPOS_EMOJI + REQUESTS
 )  # fmt: skip
 
 
@@ -197,8 +235,8 @@ TESTS = Path(__file__).parent
 
 def test_every_rule_in_every_pack_fires_in_some_test_case() -> None:
     """Meta-test: each rule id of each pack is raised by at least one invented test message."""
-    tables = (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS, SPANISH,
-              THIRD_PERSON, TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR)  # fmt: skip
+    tables = (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS, SPANISH, THIRD_PERSON,
+              TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR, ROUND_FIVE)  # fmt: skip
     cases = [t for table in tables for t, _, _ in table]
     cases += RULE_EXAMPLES
     fired = {e.rule_id.removesuffix(".past") for text in cases for e in classify(text, kind="dm").evidence}

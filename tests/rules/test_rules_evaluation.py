@@ -140,6 +140,7 @@ HOLDOUT_FLOORS = [
     ("holdout4.jsonl", 0.64, 0.66, 0.75, 0.22),  # measured 0.731, 0.760, 0.804, 0.173
     ("holdout5.jsonl", 0.67, 0.79, 0.80, 0.19),  # measured 0.750, 0.889, 0.853, 0.138
     ("holdout6.jsonl", 0.74, 0.82, 0.76, 0.24),  # measured 0.824, 0.918, 0.811, 0.192
+    ("holdout7.jsonl", 0.90, 0.76, 0.83, 0.20),  # measured 0.967, 0.829, 0.877, 0.150 (on arrival)
 ]
 
 
