@@ -96,6 +96,8 @@ class MessageContext:
     def joking(self, pos: int) -> bool:
         """A laugh or eye-roll in a short message, or in the sentence at `pos` or the one after it (a
         "lol" three sentences earlier does not make a plan a joke; "kms. lol" is one)."""
+        if self.has("sincere") or self.has("gravity"):
+            return False
         return self.near("joke", pos, before=0)
 
     def near(self, cue: str, pos: int, before: int = 1, after: int = 1) -> bool:
@@ -165,9 +167,9 @@ def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
     c = rule.context
     if "negation" in c and ctx.negated(start):
         return DROP
-    if "fiction" in c and ctx.has("fiction"):
+    if "fiction" in c and ctx.has("fiction") and not ctx.has("sincere"):
         return DROP
-    if "hypothetical" in c and ctx.sentence_has("hypothetical_sentence", start):
+    if "hypothetical" in c and ctx.sentence_has("hypothetical_sentence", start) and not ctx.has("sincere"):
         return DROP
     if "to_others" in c and ctx.sentence_has("to_others", start):
         return DROP
@@ -207,11 +209,13 @@ LEARNED_VETOES = {
 def learned_veto(label: str, start: int, ctx: MessageContext) -> str:
     """The context check that vetoes a label the learned model raised at `start`, or "" if none does."""
     for check in LEARNED_VETOES.get(label, ()):
-        if check in ("fiction", "awareness", "business") and ctx.has(check):
+        if check == "fiction" and ctx.has(check) and not ctx.has("sincere"):
+            return check
+        if check in ("awareness", "business") and ctx.has(check):
             return check
         if check == "joke" and ctx.joking(start):
             return check
-        if check == "hypothetical" and ctx.sentence_has("hypothetical_sentence", start):
+        if check == "hypothetical" and ctx.sentence_has("hypothetical_sentence", start) and not ctx.has("sincere"):
             return check
         if check == "pet" and ctx.sentence_has("pet", start):
             return check

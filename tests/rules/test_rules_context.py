@@ -166,6 +166,23 @@ ROUND_FIVE = [
     ("does Dr. Feld have whatsapp? easier than this app", "dm", {N}),
     ("you should join my discord, you'd fit right in", "dm", {N}),
 ]
+# Recall on wording the first rounds missed: a laugh beside a means, reported speech, insisting it is
+# real, danger from not eating, pills with drink, Portuguese, and the twins that stay quiet.
+ROUND_SIX = [
+    ("got a new pack of razors today lol. don't worry about me", "dm", {C, D}),
+    ("kill me now lol this queue is endless", "comment", set()),
+    ("my sister keeps saying 'i want to die' and tonight she locked herself in the bathroom", "dm", {C, D}),
+    ("the old saying 'i could just die' fits this week", "comment", set()),
+    ("how many of my lexapro would it take. asking for real, not for a story", "dm", {C, D}),
+    ("for a story I'm writing: how many pills would it take to knock a character out?", "dm", set()),
+    ("day 6 of only black coffee. my chest hurts when i stand", "dm", {C, D}),
+    ("popped like 6 of my klonopin with half a bottle of wine", "dm", {C, D}),
+    ("Não aguento mais, hoje vou acabar com tudo", "dm", {C, D}),
+    ("my kids would breathe easier without me around", "dm", {C, D}),
+    ("I've put my affairs in order and left instructions with my son. Thank you for everything", "dm", {C, D}),
+    ("this is the last time you'll hear from me. thank you for everything", "dm", {C, D}),
+    ("is saying 'kms' as a joke something to worry about? the kids in my class say it", "comment", set()),
+]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
     ("me quiero matar, nadie me entiende", "dm", {C, D}),
@@ -202,7 +219,7 @@ REQUESTS = [
 @pytest.mark.parametrize(
     ("text", "kind", "expected"),
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
-    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + SPANISH
+    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + ROUND_SIX + SPANISH
     + TYPOS_EMOJI + REQUESTS,
 )  # fmt: skip
 def test_context_table(text: str, kind: str, expected: set[str]) -> None:
@@ -212,7 +229,7 @@ def test_context_table(text: str, kind: str, expected: set[str]) -> None:
 
 ALL_CASES = (
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
-    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + SPANISH
+    + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + ROUND_SIX + SPANISH
     + TYPOS_EMOJI + REQUESTS
 )  # fmt: skip
 
@@ -236,7 +253,7 @@ TESTS = Path(__file__).parent
 def test_every_rule_in_every_pack_fires_in_some_test_case() -> None:
     """Meta-test: each rule id of each pack is raised by at least one invented test message."""
     tables = (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS, SPANISH, THIRD_PERSON,
-              TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR, ROUND_FIVE)  # fmt: skip
+              TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR, ROUND_FIVE, ROUND_SIX)  # fmt: skip
     cases = [t for table in tables for t, _, _ in table]
     cases += RULE_EXAMPLES
     fired = {e.rule_id.removesuffix(".past") for text in cases for e in classify(text, kind="dm").evidence}
