@@ -48,6 +48,8 @@ TRAIN_FILES = [
     "gen_helpseeking.jsonl",
     "gen_indirect.jsonl",
     "gen_lookalikes.jsonl",
+    "gen_boundaries.jsonl",
+    "gen_inbox.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"

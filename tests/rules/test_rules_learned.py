@@ -55,6 +55,12 @@ def test_evidence_names_content_words_and_points_into_the_original_text() -> Non
     assert "score" in ev.reason and "alone" not in ev.reason  # evidence is stored: no message words in it
 
 
+def test_a_reply_of_a_word_or_two_is_too_short_for_the_model() -> None:
+    model = hand_model({"w:idk": 40.0})
+    assert C not in Classifier(learned=model).classify("idk 🙏", kind="dm").labels
+    assert C in Classifier(learned=model).classify("idk what comes next", kind="dm").labels
+
+
 def test_a_long_post_is_scored_in_windows_so_one_sentence_is_not_drowned() -> None:
     model = hand_model({"w:farewell": 120.0})
     letters = "bcdfghjklmnpqrstvwxz"
