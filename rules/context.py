@@ -129,6 +129,10 @@ class MessageContext:
         sentence = self.sentence_text(start)
         if self.sentence_has("current", start):
             return False
+        if self.sentence_has("past_dated", start):
+            return True
+        if self.sentence_has("current_weak", start):
+            return False
         if self.sentence_has("past", start):
             return True
         return self.has("resolved") and _PAST_TENSE.search(sentence) is not None

@@ -50,6 +50,8 @@ TRAIN_FILES = [
     "gen_lookalikes.jsonl",
     "gen_boundaries.jsonl",
     "gen_inbox.jsonl",
+    "gen_everyday.jsonl",
+    "gen_crisis2.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"
