@@ -182,7 +182,7 @@ ROUND_SIX = [
     ("I've put my affairs in order and left instructions with my son. Thank you for everything", "dm", {C, D}),
     ("this is the last time you'll hear from me. thank you for everything", "dm", {C, D}),
     ("is saying 'kms' as a joke something to worry about? the kids in my class say it", "comment", set()),
-    ("After my overdose in 2019 I never thought I would trust a counsellor again. Dana changed that.", "comment", set()),
+    ("After my overdose in 2019 I never thought I would trust a counsellor again. Dana did that.", "dm", set()),
     ("Hace tres años quería morirme. Hoy estoy bien gracias a la terapia.", "comment", {D}),
     ("Five years ago today I tried to end my life. Today I went hiking with my son.", "comment", {D}),
     ("during the attacks it feels like im going to die and i cant breathe", "comment", set()),
