@@ -189,6 +189,16 @@ ROUND_SIX = [
     ("Overdosed on pumpkin spice this weekend lol", "comment", set()),
     ("mi hija dice me quiero morir cada vez que le quito el celular", "comment", set()),
     ("I can't go on like this with my teenage son, every morning is a fight", "comment", set()),
+    ("rope's up. sorry.", "dm", {C, D}),
+    ("my 15 year old just showed me fresh cuts on her arm from tonight", "dm", {C, D}),
+    ("my brother is sitting in his car with a hose hooked up to the exhaust", "dm", {C, D}),
+    ("her ex threw her against the wall and she is hiding in my bathroom", "dm", {C}),
+    ("no kiero seguir, mañana ya no voy a estar aki", "dm", {C, D}),
+    ("ngl unaliving has been on my mind all week", "dm", {C, D}),
+    ("the algorithm is going to unalive this post lol", "comment", set()),
+    ("burned myself on the stove making pancakes", "comment", set()),
+    ("burned myself with a lighter again on purpose tonight", "dm", {C, D}),
+    ("my grandpa gave me his watch and his truck, then texted us all thanks for everything", "dm", {C, D}),
 ]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
