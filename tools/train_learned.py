@@ -7,7 +7,7 @@ Trains only on TRAIN_FILES, messages the team wrote for this purpose; the holdou
 everything under ../shared are never read here (they stay honest measures). One logistic regression
 per label over the features of `rules.learned.features`; each threshold is chosen
 on 5-fold cross-validated scores of the training lines alone: the best F2 for crisis (recall weighed
-above precision) or F1, among thresholds that raise the label on at most FP_BUDGET of the
+above precision) or F1, among thresholds that raise the label on at most its FP_BUDGET share of the
 unlabelled lines. Deterministic: the same files give the same model. `--check`
 retrains and fails if the committed model differs (CI does not run it; it needs scikit-learn).
 """
@@ -69,9 +69,17 @@ THRESHOLD_RANGE = (0.2, 0.9)
 #: (rules/context.py, LEARNED_VETOES), as the phrase rules' own admin patterns do.
 LEARNED_LABELS = PRIORITY
 #: Share of the unlabelled training lines a label's threshold may raise it on (cross-validated).
-#: 0.02, 0.03 and 0.04 were compared: 0.03 was the largest that kept the dev corpus within its
-#: false-alarm target of 5%.
-FP_BUDGET = 0.03
+#: Scored leave-one-file-out (tools/leave_one_file_out.py, 3,633 lines): one budget of 0.03 for every
+#: label gave crisis recall 0.932 and false alarms 0.084 on ordinary messages; 0.02 for every label,
+#: 0.922 and 0.067; 0.01, 0.847 and 0.044. Crisis keeps 0.03 (a missed crisis is the worst failure);
+#: the other labels, whose F1 barely moved at 0.02, take the stricter budget.
+FP_BUDGET = {
+    "crisis": 0.03,
+    "clinical_disclosure": 0.02,
+    "therapy_request": 0.02,
+    "connection_request": 0.02,
+    "admin_request": 0.02,
+}
 
 
 def load(paths: list[Path]) -> list[dict[str, Any]]:
@@ -128,7 +136,7 @@ def train(rows: list[dict[str, Any]], c: float = C) -> dict[str, Any]:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=7)
         cv = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
-        threshold = best_threshold(list(cv), y, 2.0 if label == "crisis" else 1.0, benign, FP_BUDGET)
+        threshold = best_threshold(list(cv), y, 2.0 if label == "crisis" else 1.0, benign, FP_BUDGET[label])
         model.fit(x, y)
         weights = {
             str(name): round(float(w), 4) for name, w in zip(names, model.coef_[0], strict=True) if abs(w) >= PRUNE
