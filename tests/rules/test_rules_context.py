@@ -230,6 +230,11 @@ REQUESTS = [
     ("three months off Klonopin and sleeping better, taper slowly folks", "comment", {D}),
     ("we should grab coffee sometime and catch up, here's my number", "dm", {N}),
     ("¿Puedo agendar una cita para la próxima semana?", "dm", {A}),
+    ("running 10 min late for my 3pm with Rosa, sorry!", "dm", {A, D}),
+    ("I was charged twice for my session on the 4th. Who do I talk to about getting it refunded?", "dm", {A, D}),
+    ("the intake form link on your site gives a 404 error", "comment", {A}),
+    ("Vocês atendem online?", "dm", {A}),
+    ("Your post on insurance myths was great", "comment", set()),
 ]
 
 
