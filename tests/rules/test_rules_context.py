@@ -235,6 +235,7 @@ REQUESTS = [
     ("the intake form link on your site gives a 404 error", "comment", {A}),
     ("Vocês atendem online?", "dm", {A}),
     ("Your post on insurance myths was great", "comment", set()),
+    ("I earn about 30k a year, do you have a sliding scale?", "dm", {A}),
 ]
 
 
