@@ -1,6 +1,6 @@
 """Detection quality as the README reports it: phrase rules alone vs the default classifier.
 
-Run from the repository root:  .venv/bin/python benchmarks/bench_detection.py [--thresholds 0.6,0.65]
+Run from the repository root:  .venv/bin/python benchmarks/bench_detection.py [--thresholds 0.55,0.65,0.70]
 Prints, for every never-trained holdout set, crisis recall / precision, macro-F1 and false alarms on
 unlabelled lines; F1 per label pooled over the five larger holdouts (3 to 7); the share of
 real public posts in ../shared/external flagged crisis (recall and false-alarm checks only, never
@@ -42,7 +42,7 @@ def _share(fn: Classify, rows: Sequence[dict[str, str]], kind: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--thresholds", default="0.60,0.65", help="other learned crisis thresholds to try")
+    parser.add_argument("--thresholds", default="0.55,0.65,0.70", help="other learned crisis thresholds to try")
     args = parser.parse_args()
     phrase, default = rules.Classifier(learned=False).classify, rules.classify
 

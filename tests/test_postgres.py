@@ -111,21 +111,26 @@ def pg_apps(pg: str) -> Iterator[Callable[..., App]]:
         app.engine.dispose()
 
 
-def demo_event_count() -> int:
-    """How many bundled demo events the built-in example policy's accounts and streams receive."""
+def watched_demo_items() -> list[DemoItem]:
+    """The bundled demo items that the built-in example policy's accounts and streams receive."""
     policy = parse_policy(example_policy_text(), "example")
     watched = {(a.platform, s) for a in policy.accounts for s in a.streams}
-    return sum((i.event.platform, i.stream) in watched for i in load_bundled_items(START))
+    return [i for i in load_bundled_items(START) if (i.event.platform, i.stream) in watched]
+
+
+def demo_event_count() -> int:
+    return len(watched_demo_items())
 
 
 def demo_crisis_count() -> int:
     """How many of those events the current rules call a crisis (the oracle is the classifier itself:
     this test is about storing and posting once, not about detection quality)."""
     policy = parse_policy(example_policy_text(), "example")
-    watched = {(a.platform, s) for a in policy.accounts for s in a.streams}
-    items = [i for i in load_bundled_items(START) if (i.event.platform, i.stream) in watched]
     classifier = Classifier(practice_names=[policy.practice_name], clinicians=policy.clinicians)
-    found = [classifier.classify(str(i.event.text), kind=i.event.kind, platform=i.event.platform) for i in items]
+    found = [
+        classifier.classify(str(i.event.text), kind=i.event.kind, platform=i.event.platform)
+        for i in watched_demo_items()
+    ]
     return sum("crisis" in f.labels for f in found)
 
 

@@ -138,6 +138,8 @@ ROUND_FIVE = [
     ("the upstairs drummer again at 2am. i can't go on like this lol", "comment", set()),
     ("i can't go on like this, nobody would even notice if i was gone", "dm", {C, D}),
     ("tonight's the night 🎉 first date in two years, wish me luck", "comment", set()),
+    ("wish me luck, tonights the night. the bottle of wine is chilling for our first date", "comment", set()),
+    ("tonights the night. the bottle of wine is chilling", "comment", {C, D}),
     ("tonight's the night. the pills are counted and i said my goodbyes", "dm", {C, D}),
     ("me voy a morir de la risa con este video jajaja", "comment", set()),
     ("me voy a morir si no consigo entradas para el partido", "comment", set()),
