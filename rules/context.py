@@ -35,9 +35,7 @@ _CLAUSE = re.compile(r"[,;:()]|\bbut\b|\s-\s")
 _QUOTED = re.compile(
     r"(?:^|(?<=[\s(\[]))(['\"\u2018\u201c])([^\"\u201d\n]{1,300}?)(?:['\"\u2019\u201d])(?=[\s.,!?;:)\u2014-]|$)"
 )
-_PAST_TENSE = re.compile(
-    r"\b(?:was|were|had|tried|attempted|wanted|thought|used to|did|felt|cut|spent|relapsed)\b"
-)
+_PAST_TENSE = re.compile(r"\b(?:was|were|had|tried|attempted|wanted|thought|used to|did|felt|cut|spent|relapsed)\b")
 
 
 class MessageContext:
@@ -183,6 +181,8 @@ def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
         return DROP
     if "pet" in c and ctx.sentence_has("pet", start):
         return DROP
+    if "industry" in c and ctx.near("industry", start, after=0):
+        return DROP
     if "awareness" in c and ctx.has("awareness"):
         return DROP
     if "joke" in c and ctx.joking(start):
@@ -209,7 +209,7 @@ LEARNED_VETOES = {
     "crisis": ("fiction", "awareness", "hypothetical", "past", "joke"),
     "clinical_disclosure": ("fiction", "awareness", "pet"),
     "therapy_request": ("fiction", "request", "to_others"),
-    "admin_request": ("request", "to_others", "business"),
+    "admin_request": ("request", "to_others", "business", "industry"),
     "connection_request": ("request", "business"),
 }
 
@@ -227,7 +227,9 @@ def learned_veto(label: str, start: int, ctx: MessageContext) -> str:
             return check
         if check == "pet" and ctx.sentence_has("pet", start):
             return check
-        if check == "to_others" and ctx.sentence_has("to_others", start):
+        if check == "to_others" and ctx.sentence_has(check, start):
+            return check
+        if check == "industry" and ctx.near(check, start, after=0):
             return check
         if check == "request" and not (ctx.has("request_any") or ctx.any_sentence_has("request")):
             return "not a request"

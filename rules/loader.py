@@ -21,7 +21,7 @@ FLAGS = re.IGNORECASE
 _REF = re.compile(r"\{\{(\w+)\}\}")
 _CONTEXTS = frozenset(
     {"negation", "past", "hypothetical", "fiction", "quote", "awareness", "joke", "explicit_joke", "figurative"}
-    | {"to_others", "pet", "departure", "business", "celebration"}
+    | {"to_others", "pet", "departure", "business", "celebration", "industry"}
 )
 
 

@@ -1,6 +1,6 @@
 """Score the default classifier on each training file with a learned layer trained on the others.
 
-Run from the repository root:  .venv/bin/python tools/leave_one_file_out.py [--errors LABEL:fn|fp|benign]
+Run from the repository root:  .venv/bin/python tools/leave_one_file_out.py [--errors LABEL:fn|fp|benign] [--dump F]
 Needs the `train` extra (scikit-learn). Takes a few minutes (one training per file).
 
 Why: scoring the shipped model on its own training lines flatters it, and error analysis on the
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -89,9 +90,15 @@ def errors(rows: list[dict[str, Any]], which: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", help="also list errors, e.g. crisis:fn, crisis:fp or any:benign")
+    parser.add_argument("--dump", type=Path, help="also write every scored line as JSON lines (for error analysis)")
     args = parser.parse_args()
     rows = predictions()
     print(report(rows))
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as out:
+            for r in rows:
+                row = {**r, "gold": sorted(r["gold"]), "pred": sorted(r["pred"])}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
     if args.errors:
         print(errors(rows, args.errors))
 

@@ -52,6 +52,10 @@ TRAIN_FILES = [
     "gen_inbox.jsonl",
     "gen_everyday.jsonl",
     "gen_crisis2.jsonl",
+    "gen_crisis3.jsonl",
+    "gen_helpseeking2.jsonl",
+    "gen_pagetraffic.jsonl",
+    "gen_multilingual.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"

@@ -202,6 +202,29 @@ ROUND_SIX = [
     ("burned myself with a lighter again on purpose tonight", "dm", {C, D}),
     ("my grandpa gave me his watch and his truck, then texted us all thanks for everything", "dm", {C, D}),
 ]
+# Round seven: client status from one's own appointment (no negation check), a longer negation.
+ROUND_SEVEN = [
+    ("the video link for my 4:30 won't load", "dm", {A, D}),
+    ("my 2pm meeting ran over so I missed the live webinar", "comment", set()),
+    ("could you resend my superbill for october?", "dm", {A, D}),
+    ("If I book with you, can I get a superbill for my insurer?", "dm", {A}),
+    ("no me cancelen mi cita del martes por favor, sí voy a ir", "dm", {D}),
+    ("ich muss meinen Termin morgen verschieben", "dm", {D}),
+    ("I came to you for my OCD in 2022 and it changed everything", "review", {D}),
+    ("I'm not having any thoughts of hurting myself, just really tired all the time", "dm", set()),
+    ("I keep having thoughts of hurting myself at night", "dm", {C, D}),
+    ("Why do most practices refuse insurance? Is it the low rates?", "comment", set()),
+    ("Do you take Aetna? What are your rates?", "dm", {A}),
+    ("she's never once talked about hurting herself, I asked. she is just withdrawn", "dm", set()),
+    ("my son is not eating and keeps talking about killing himself", "dm", {C, D}),
+    ("my dog read this over my shoulder and now I want to die of embarrassment", "comment", set()),
+    ("I overdosed when I was 19. Doing well at 35 and wanted to say thanks", "comment", {D}),
+    ("its been 4 years since I last cut myself. Got my first tattoo over the scars", "comment", {D}),
+    ("I stopped answering work emails again this week, so behind lol", "comment", set()),
+    ("my roommate stopped answering and she took her pills with her tonight", "dm", {C, D}),
+    ("my inhaler ran out today lol", "comment", set()),
+    ("homework from my counsellor: letters to my future self", "comment", {D}),
+]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
     ("me quiero matar, nadie me entiende", "dm", {C, D}),
@@ -244,7 +267,7 @@ REQUESTS = [
 ALL_CASES = (
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
     + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + ROUND_SIX
-    + SPANISH + TYPOS_EMOJI + REQUESTS
+    + ROUND_SEVEN + SPANISH + TYPOS_EMOJI + REQUESTS
 )  # fmt: skip
 
 
@@ -273,7 +296,8 @@ TESTS = Path(__file__).parent
 def test_every_rule_in_every_pack_fires_in_some_test_case() -> None:
     """Meta-test: each rule id of each pack is raised by at least one invented test message."""
     tables = (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS, SPANISH, THIRD_PERSON,
-              TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR, ROUND_FIVE, ROUND_SIX)  # fmt: skip
+              TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR, ROUND_FIVE, ROUND_SIX,
+              ROUND_SEVEN)  # fmt: skip
     cases = [t for table in tables for t, _, _ in table]
     cases += RULE_EXAMPLES
     fired = {e.rule_id.removesuffix(".past") for text in cases for e in classify(text, kind="dm").evidence}
