@@ -75,12 +75,24 @@ def expand(pattern: str, defines: Mapping[str, str]) -> str:
     raise ValueError(f"definition loop in {pattern[:60]!r}")
 
 
-def compile_lower(pattern: str, where: str) -> re.Pattern[str]:
-    """Compile a pattern that is matched against lower-cased text: case-sensitive `re` is several
-    times faster than IGNORECASE, so the pattern itself must be written in lower case."""
+def check_lower(pattern: str, where: str) -> None:
+    """Patterns are matched against lower-cased text: case-sensitive `re` is several times faster
+    than IGNORECASE, so the pattern itself must be written in lower case."""
     if re.search(r"(?<!\\)[A-Z]", re.sub(r"\\[UN][0-9A-Fa-f]{8}|\\N\{[^}]*\}|\(\?P<\w+>", "", pattern)):
         raise ValueError(f"{where}: patterns match lower-cased text; write them in lower case")
-    return re.compile(pattern)
+
+
+def compile_lower(pattern: str, where: str) -> re.Pattern[str]:
+    """Compile a pattern written in lower case (see `check_lower`); a bad one is a ValueError naming `where`."""
+    check_lower(pattern, where)
+    return _compile(pattern, 0, where)
+
+
+def _compile(pattern: str, flags: int, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise ValueError(f"{where}: bad pattern ({exc})") from exc
 
 
 def _any(patterns: Sequence[str], defines: Mapping[str, str], where: str) -> re.Pattern[str] | None:
@@ -97,7 +109,7 @@ def _rule(raw: Mapping[str, Any], label: str, defines: Mapping[str, str]) -> Rul
     patterns = tuple(expand(p, defines) for p in raw["patterns"])
     where = f"rule {raw['id']}"
     for p in patterns:
-        compile_lower(p, where)
+        check_lower(p, where)  # compiled once, by compile_pack
     return Rule(
         id=raw["id"],
         label=label,
@@ -122,7 +134,7 @@ def compile_pack(label: str, rules: Sequence[Rule]) -> LabelPack:
         for pattern in rule.patterns:
             boundary = pattern.startswith(r"\b") and not rule.cased
             body = pattern[2:] if boundary else pattern
-            entries.append(Entry(rule, re.compile(body, FLAGS if rule.cased else 0), boundary))
+            entries.append(Entry(rule, _compile(body, FLAGS if rule.cased else 0, f"rule {rule.id}"), boundary))
     return LabelPack(label, tuple(rules), tuple(entries))
 
 
