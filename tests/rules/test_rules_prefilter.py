@@ -108,3 +108,16 @@ def test_a_pattern_for_lower_cased_text_written_with_capitals_is_refused(pattern
     with pytest.raises(ValueError, match="write them in lower case"):
         compile_lower(pattern, "context cue test")
     assert compile_lower(r"\bdr \w+ \U0001f494", "context cue test").search("dr lee \U0001f494")
+
+
+def test_a_broken_pack_pattern_is_an_error_that_names_its_rule() -> None:
+    """Pack patterns are compiled once, when the pack is built; a syntax error must say which rule."""
+    from rules.loader import Rule, compile_pack
+
+    def rule(pattern: str) -> Rule:
+        return Rule(id="crisis.test", label="crisis", reason="test", patterns=(pattern,))
+
+    with pytest.raises(ValueError, match=r"rule crisis\.test: bad pattern"):
+        compile_pack("crisis", [rule(r"\bsad (?:really")])
+    pack = compile_pack("crisis", [rule(r"\bsad (?:really)")])
+    assert pack.entries[0].regex.search("so sad really")
