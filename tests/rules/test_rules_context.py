@@ -224,6 +224,10 @@ ROUND_SEVEN = [
     ("my roommate stopped answering and she took her pills with her tonight", "dm", {C, D}),
     ("my inhaler ran out today lol", "comment", set()),
     ("homework from my counsellor: letters to my future self", "comment", {D}),
+    ("i attempted in 2015 and today i'm a nurse. it changes", "comment", {D}),
+    ("Mi hija fue diagnosticada con TDAH el año pasado", "comment", {D}),
+    ("my nephew is in your teen group on thursdays", "comment", {D}),
+    ("my ADHD diagnosis at 40 explained so much", "comment", {D}),
 ]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
