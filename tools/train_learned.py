@@ -56,6 +56,7 @@ TRAIN_FILES = [
     "gen_helpseeking2.jsonl",
     "gen_pagetraffic.jsonl",
     "gen_multilingual.jsonl",
+    "gen_lookalikes2.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"
