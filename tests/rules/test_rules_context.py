@@ -248,6 +248,15 @@ ROUND_SEVEN = [
     ("Sigo en el coche en el garaje con el motor encendido", "dm", {C, D}),
     ("I've decided. Don't try to talk me out of it", "dm", {C, D}),
     ("ya es tarde para mí. esta es mi despedida", "dm", {C, D}),
+    ("Ich stehe auf der Brücke und will springen", "dm", {C, D}),
+    ("mein Bruder hat alle seine Tabletten genommen, was jetzt?", "dm", {C, D}),
+    ("o meu marido está a bater-me, estou fechada na casa de banho", "dm", {C}),
+    ("mi hermana mandó un mensaje de despedida y ya no contesta el teléfono", "dm", {C, D}),
+    ("gracias por todo, hoy es mi último día", "dm", {C, D}),
+    ("since mom died in june i keep thinking i should just go be with her", "dm", {C, D}),
+    ("my aunt passed last spring, I'll be with her kids at thanksgiving", "comment", set()),
+    ("I don't feel safe at home tonight", "dm", {C}),
+    ("i keep practicing how i would do it in my head", "dm", {C, D}),
 ]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
