@@ -257,6 +257,9 @@ ROUND_SEVEN = [
     ("my aunt passed last spring, I'll be with her kids at thanksgiving", "comment", set()),
     ("I don't feel safe at home tonight", "dm", {C}),
     ("i keep practicing how i would do it in my head", "dm", {C, D}),
+    ("anyone else here on the wait list for a psychiatrist? how long was yours", "comment", set()),
+    ("does anybody know a couples counsellor who takes Cigna? asking the group, not the page", "comment", set()),
+    ("Do counsellors ever go to therapy themselves?", "comment", set()),
 ]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
