@@ -260,6 +260,7 @@ ROUND_SEVEN = [
     ("anyone else here on the wait list for a psychiatrist? how long was yours", "comment", set()),
     ("does anybody know a couples counsellor who takes Cigna? asking the group, not the page", "comment", set()),
     ("Do counsellors ever go to therapy themselves?", "comment", set()),
+    ("phòng khám có nhà trị liệu nói tiếng Việt không?", "dm", {A}),
 ]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
