@@ -261,6 +261,9 @@ ROUND_SEVEN = [
     ("does anybody know a couples counsellor who takes Cigna? asking the group, not the page", "comment", set()),
     ("Do counsellors ever go to therapy themselves?", "comment", set()),
     ("phòng khám có nhà trị liệu nói tiếng Việt không?", "dm", {A}),
+    ("a veces quisiera desaparecer una semana sin celular", "comment", set()),
+    ("la que se va a morir soy yo si llueve otra vez 🤣", "comment", set()),
+    ("mi hermano dice que se va a matar esta noche", "dm", {C, D}),
 ]
 SPANISH = [
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
