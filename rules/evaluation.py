@@ -102,24 +102,32 @@ def evaluate(lines: Iterable[CorpusLine], classifier: ClassifyFn | None = None) 
         from rules.engine import classify
 
         classifier = classify
+    fn: ClassifyFn = classifier  # narrowed for the generator below
+    return score(
+        (line.id, line.labels, frozenset(fn(line.text, kind=line.kind, platform=line.platform).labels))
+        for line in lines
+    )
+
+
+def score(rows: Iterable[tuple[str, frozenset[str], frozenset[str]]]) -> EvalReport:
+    """Scores of predictions already made: (id, gold labels, predicted labels) per line."""
     tp = dict.fromkeys(PRIORITY, 0)
     fp = dict.fromkeys(PRIORITY, 0)
     support = dict.fromkeys(PRIORITY, 0)
     benign = benign_flagged = n = 0
     errors: list[EvalError] = []
-    for line in lines:
+    for line_id, gold_labels, predicted in rows:
         n += 1
-        predicted = frozenset(classifier(line.text, kind=line.kind, platform=line.platform).labels)
         for label in PRIORITY:
-            gold, pred = label in line.labels, label in predicted
+            gold, pred = label in gold_labels, label in predicted
             support[label] += gold
             tp[label] += gold and pred
             fp[label] += pred and not gold
-        if not line.labels:
+        if not gold_labels:
             benign += 1
             benign_flagged += bool(predicted)
-        if predicted != line.labels:
-            errors.append(EvalError(line.id, line.labels, predicted))
+        if predicted != gold_labels:
+            errors.append(EvalError(line_id, gold_labels, predicted))
     scores: dict[str, LabelScore] = {}
     for label in PRIORITY:
         p = _ratio(tp[label], tp[label] + fp[label])

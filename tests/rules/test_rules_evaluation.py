@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rules import PRIORITY, Detection, Evidence
-from rules.evaluation import evaluate, format_report, load_corpus
+from rules.evaluation import evaluate, format_report, load_corpus, score
 
 # Read from ../shared relative to the repository (tests run in a temporary cwd).
 DEV = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "dev.jsonl"
@@ -50,6 +50,14 @@ def test_metrics_on_a_known_answer() -> None:
         ("c", [], ["admin_request"]),
         ("e", ["therapy_request"], []),
     ]
+
+
+def test_stored_predictions_score_like_a_live_classifier() -> None:
+    """tools/leave_one_file_out.py scores predictions it already made; the figures must be the same."""
+    lines = load_corpus(TINY)
+    stored = [(line.id, line.labels, frozenset(_fake(line.text).labels)) for line in lines]
+    assert score(stored) == evaluate(lines, _fake)
+    assert score([("x", frozenset(), frozenset({"crisis"}))]).benign_false_positive_rate == 1.0
 
 
 def test_json_shape_is_exact() -> None:
