@@ -130,6 +130,21 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
+class AuditText(SQLModel, table=True):
+    """The reply texts of one audit entry, kept apart so that retention can erase them (policy P9).
+
+    The audit log itself is append-only; a staff-edited reply may quote or name the person, so its
+    text must go when the item's message text goes, while the entry (who, what, when) stays.
+    """
+
+    __tablename__ = "audit_text"
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit_log.id", unique=True)
+    event_id: int | None = Field(default=None, index=True)
+    before_text: str | None = Field(default=None, sa_type=Text)
+    after_text: str | None = Field(default=None, sa_type=Text)
+
+
 class StaffUser(SQLModel, table=True):
     """A login for the staff page. Passwords are argon2 hashes; lockout after repeated failures."""
 

@@ -132,9 +132,7 @@ def send_one(
     except Exception as exc:  # an unexpected failure may have happened after the post went out
         _finish(engine, reply_id, clock, "needs_review", error=f"unexpected {type(exc).__name__} while posting")
         result.needs_review.append(item_id)
-        log.error(
-            "reply %s: unexpected %s while posting; staff must check the platform", reply_id, describe_bug(exc)
-        )
+        log.error("reply %s: unexpected %s while posting; staff must check the platform", reply_id, describe_bug(exc))
     else:
         _finish(engine, reply_id, clock, "sent", external_id=external_id)
         result.sent.append(item_id)

@@ -41,6 +41,11 @@ def test_demo_queue_shows_crisis_first_and_an_approved_reply_is_posted_once(tmp_
     assert after[target["id"]]["state"] == "sent"
     log = json.loads(monitor("audit", "--json", cwd=tmp_path).stdout)
     assert [e["action"] for e in log if e["event_id"] == target["id"]] == ["reply_approved", "reply_sent"]
+    approval = next(e for e in log if e["action"] == "reply_approved")
+    assert (
+        approval["reply_texts"]["after_text"]
+        and approval["reply_texts"]["before_text"] == approval["reply_texts"]["after_text"]
+    )
 
     again = monitor("approve", str(target["id"]), "--as", "Dana", cwd=tmp_path)
     assert again.returncode == 2

@@ -35,7 +35,7 @@ from monitor.settings import Settings
 from monitor.storage import alembic_config, make_engine, migrate, session_scope
 from rules import Classifier
 
-from support import START, FakeClock, RecordingNotifier, event, items
+from support import START, FakeClock, RecordingNotifier, check_audit_texts_move_out_of_the_log, event, items
 
 pytestmark = pytest.mark.postgres
 
@@ -163,12 +163,22 @@ def test_migrations_build_exactly_the_models(pg: str) -> None:
     engine.dispose()
 
 
+def test_migration_moves_old_audit_reply_texts_where_retention_can_erase_them(pg: str) -> None:
+    engine = make_engine(pg)
+    check_audit_texts_move_out_of_the_log(engine)
+    engine.dispose()
+
+
 def test_audit_log_is_append_only(pg: str) -> None:
     engine = make_engine(pg)
     with session_scope(engine) as s:
         audit.record(s, at=START, actor="Dana", action="reply_approved", event_id=1)
         s.commit()
-    for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+    for statement in (
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log CASCADE",
+    ):
         with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
             conn.execute(text(statement))
     with pytest.raises(DatabaseProblem) as caught, session_scope(engine) as s:

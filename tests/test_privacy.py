@@ -7,12 +7,15 @@ import logging
 from importlib import resources
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from connectors.demo import load_bundled_items
+from monitor import audit, staff
+from monitor.app import App
 from monitor.cycle import run_cycle
-from monitor.db import Detection, Event
+from monitor.db import Detection, Event, Reply
 from monitor.logsetup import RedactSecrets
+from monitor.storage import session_scope
 
 from support import START, AppFactory, FakeClock, RecordingNotifier, event, items
 
@@ -62,3 +65,64 @@ def test_retention_erases_text_and_author_but_keeps_counts(make_app: AppFactory,
         assert stored.purged_at is not None
         assert s.exec(select(Detection)).one().labels  # the counts for the digest survive
     assert run_cycle(app).new_events == 0  # still de-duplicated after purge
+
+
+def test_retention_erases_the_reply_texts_of_expired_items_keeping_the_entries(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    edit = "Thanks, Robin! Please call our office at (555) 010-0199 and we will find a time."
+    app = make_app(
+        facebook=items(
+            "comments",
+            event("c1", "Can I reschedule my appointment to next week?"),
+            event("c2", "Do you have any evening openings this month?"),
+        )
+    )
+    run_cycle(app)
+    with Session(app.engine) as s:
+        first, second = (e.id for e in s.exec(select(Event).order_by(col(Event.id))))
+    with session_scope(app.engine) as s:
+        staff.approve(s, app.policy, first, "Dana", app.clock(), text=edit)
+        staff.mark_handled(s, second, "Dana", app.clock())
+    assert app.dispatch().sent == [first]
+    clock.advance(days=app.policy.retention_days - 3)
+    app.purge()
+    run_cycle(app)  # not yet expired: a new item arrives meanwhile, its reply waits for staff
+    newer = items_waiting(app)
+    with Session(app.engine) as s:
+        kept = audit.texts(s, [e.id for e in audit.entries(s) if e.id is not None])
+    assert any(t.after_text == edit for t in kept.values())
+
+    clock.advance(days=4)
+    assert app.purge() == 2
+    with Session(app.engine) as s:
+        assert s.exec(select(Reply).where(Reply.event_id == first)).one().text == ""
+        assert s.exec(select(Reply).where(Reply.event_id == second)).one().text == ""
+        entries = audit.entries(s)
+        remaining = audit.texts(s, [e.id for e in entries if e.id is not None])
+    assert {e.action for e in entries} >= {"reply_approved", "reply_sent", "item_handled"}  # who and when stay
+    assert all(t.event_id not in (first, second) for t in remaining.values())
+    assert edit not in json.dumps([e.detail for e in entries])
+    assert items_waiting(app) == newer  # the item still inside the period keeps its reply
+
+
+def test_retention_closes_a_waiting_reply_so_it_is_never_posted_late(make_app: AppFactory, clock: FakeClock) -> None:
+    app = make_app(facebook=items("comments", event("c1", "Are you open on the Saturday before the holiday?")))
+    run_cycle(app)
+    (waiting,) = items_waiting(app)
+    with session_scope(app.engine) as s:
+        staff.approve(s, app.policy, waiting, "Dana", app.clock())
+    clock.advance(days=app.policy.retention_days + 1)
+    assert app.purge() == 1
+    assert app.dispatch().sent == []
+    with Session(app.engine) as s:
+        reply = s.exec(select(Reply)).one()
+        expired = audit.entries(s, event_id=waiting)[-1]
+    assert (reply.state, reply.text, reply.rejected_by) == ("rejected", "", audit.SYSTEM_ACTOR)
+    assert (expired.action, expired.detail["before_state"]) == ("reply_expired", "approved")
+    assert app.purge() == 0  # idempotent: nothing more to close
+
+
+def items_waiting(app: App) -> list[int]:
+    with Session(app.engine) as s:
+        return [r.event_id for r in s.exec(select(Reply).where(Reply.state == "queued").order_by(col(Reply.id)))]

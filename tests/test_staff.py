@@ -12,7 +12,7 @@ from monitor.db import AuditEntry, Reply
 from monitor.errors import InvalidState, NotFound
 from monitor.storage import session_scope
 
-from support import AppFactory, event, items
+from support import AppFactory, event, items, reply_texts
 
 CRISIS = "i want to kill myself tonight, i have it all planned"
 ADMIN = "Can I move my appointment to next Tuesday?"
@@ -56,7 +56,9 @@ def test_approve_with_edit_is_audited_with_before_and_after(app: App) -> None:
     with Session(app.engine) as s:
         entry = s.exec(select(AuditEntry).where(AuditEntry.action == "reply_approved")).one()
     assert entry.actor == "Dana" and entry.detail["edited"] is True
-    assert entry.detail["after_text"] == new_text and entry.detail["before_text"] != new_text
+    before, after = reply_texts(app.engine, entry)
+    assert after == new_text and before is not None and before != new_text
+    assert "after_text" not in entry.detail  # texts live beside the append-only entry, where retention can erase them
 
 
 def test_linter_refuses_an_unsafe_edit_unless_overridden(app: App) -> None:

@@ -34,7 +34,7 @@ from monitor.settings import Settings
 from monitor.storage import alembic_config, make_engine, migrate, session_scope
 from rules import Detection as RulesDetection
 
-from support import START, AppFactory, FakeClock, event, items
+from support import START, AppFactory, FakeClock, check_audit_texts_move_out_of_the_log, event, items
 
 ADMIN = "Can I reschedule my appointment to Friday afternoon?"
 
@@ -80,6 +80,12 @@ def test_migrations_build_exactly_the_models(db_url: str) -> None:
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert context.get_current_revision() == head
     engine.dispose()
+
+
+def test_migration_moves_old_audit_reply_texts_where_retention_can_erase_them(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine)
+    check_audit_texts_move_out_of_the_log(engine)
 
 
 # --- the audit log is evidence

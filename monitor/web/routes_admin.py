@@ -32,8 +32,9 @@ def audit_page(
         query = query.where(col(AuditEntry.id) < before)
     with session_scope(c.app.engine) as db:
         rows = list(db.exec(query))
+        texts = audit.texts(db, [row.id for row in rows if row.id is not None])
     older = rows[-1].id if len(rows) == PAGE else None
-    return render(request, "audit.html", session, rows=rows, older=older)
+    return render(request, "audit.html", session, rows=rows, texts=texts, older=older)
 
 
 def _cell(value: object) -> str:
@@ -47,10 +48,14 @@ def audit_csv(request: Request, session: Annotated[StaffSession, Depends(admin)]
     c = ctx(request)
     with session_scope(c.app.engine) as db:
         rows = audit.entries(db)
+        texts = audit.texts(db, [row.id for row in rows if row.id is not None])
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "at", "actor", "action", "item", "reply", "details"])
+    writer.writerow(
+        ["id", "at", "actor", "action", "item", "reply", "details", "reply text before", "reply text after"]
+    )
     for row in rows:
+        kept = texts.get(row.id or 0)
         writer.writerow(
             [
                 row.id,
@@ -60,6 +65,8 @@ def audit_csv(request: Request, session: Annotated[StaffSession, Depends(admin)]
                 row.event_id if row.event_id is not None else "",
                 row.reply_id if row.reply_id is not None else "",
                 _cell(row.detail),
+                _cell(kept.before_text or "") if kept else "",
+                _cell(kept.after_text or "") if kept else "",
             ]
         )
     stamp = c.now().strftime("%Y%m%d-%H%M")

@@ -14,6 +14,8 @@ from sqlmodel import Session, select
 
 from monitor.db import AuditEntry, Event, Reply
 
+from support import reply_texts
+
 SAFE_EDIT = "Thanks for asking! Please call our office at (555) 010-0199 and we will sort out a new time."
 UNSAFE_EDITS = [
     "Of course! See you at your next session, call (555) 010-0199.",
@@ -90,7 +92,7 @@ def test_approve_an_edited_reply_is_audited_with_before_and_after_and_shows_sent
     assert (reply.state, reply.approved_by, reply.text) == ("approved", "Dana", SAFE_EDIT)
     entry = audit_of(kit, item)[-1]
     assert entry.action == "reply_approved" and entry.actor == "Dana"
-    assert entry.detail["before_text"] == original and entry.detail["after_text"] == SAFE_EDIT
+    assert reply_texts(kit.app.engine, entry) == (original, SAFE_EDIT)
     assert entry.detail["edited"] is True and entry.detail["override"] is False
 
     assert kit.app.dispatch().sent == [item]
@@ -115,7 +117,8 @@ def test_the_linter_refuses_an_unsafe_edit_keeps_the_text_and_allows_an_audited_
     approved = dana.post(f"/items/{item}/approve", data={**form, "override": "yes"})
     assert approved.status_code == 303
     entry = audit_of(kit, item)[-1]
-    assert entry.detail["override"] is True and entry.detail["findings"] and entry.detail["after_text"] == unsafe
+    assert entry.detail["override"] is True and entry.detail["findings"]
+    assert reply_texts(kit.app.engine, entry)[1] == unsafe
 
 
 def test_lint_endpoint_reports_findings_as_staff_type(kit: Any) -> None:
@@ -175,7 +178,7 @@ def test_mark_handled_without_a_reply_closes_the_item(kit: Any) -> None:
     assert "Handled" in page and "item handled" in page
     entry = audit_of(kit, crisis)[-1]
     assert entry.action == "item_handled" and entry.detail["before_state"] == "queued"
-    assert entry.detail["before_text"] == reply_of(kit, crisis).text
+    assert reply_texts(kit.app.engine, entry)[0] == reply_of(kit, crisis).text
     with Session(kit.app.engine) as s:
         assert s.get(Event, crisis).handled_by == "Dana"  # type: ignore[union-attr]
     assert kit.app.dispatch().sent == []
@@ -260,3 +263,16 @@ def test_queue_warns_about_crisis_alerts_that_could_not_be_delivered(kit: Any) -
     assert "1 crisis alert" in page and "could not be delivered yet" in page
     assert f'<a href="/items/{crisis}">{crisis}</a>' in page
     assert all(text not in page for text in kit.texts)
+
+
+def test_a_sent_reply_reads_as_erased_after_the_retention_period(kit: Any) -> None:
+    dana = kit.login("Dana")
+    item = kit.item("facebook", "comment")
+    dana.post(f"/items/{item}/approve", data=kit.form(dana, item, text=SAFE_EDIT))
+    assert kit.app.dispatch().sent == [item]
+    assert SAFE_EDIT in dana.get(f"/items/{item}").text
+    kit.clock.advance(days=kit.app.policy.retention_days + 1)
+    kit.app.purge()
+    page = kit.login("Dana").get(f"/items/{item}").text  # a new sign-in: months have passed
+    assert SAFE_EDIT not in page and "(reply text erased after the retention period)" in page
+    assert SAFE_EDIT not in kit.login("Ari").get("/admin/audit").text
