@@ -118,6 +118,11 @@ class MessageContext:
                 end = self.sentence(end)[1]
         return self.cues[cue].search(self.text[start:end]) is not None
 
+    def stranger(self, pos: int) -> bool:
+        """The person at risk is a stranger ("a guy at the bus stop", "I don't know her"): crisis, but
+        nobody identifiable, so no clinical disclosure (corpus convention)."""
+        return self.near("stranger", pos, before=1, after=1)
+
     def negated(self, start: int) -> bool:
         """A negation word within two words before `start`, in the same clause."""
         sent_start, _ = self.sentence(start)
@@ -208,7 +213,7 @@ def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
 #: Message-level context checks the learned layer obeys, per label (the rules apply them per pattern).
 LEARNED_VETOES = {
     "crisis": ("fiction", "awareness", "hypothetical", "past", "joke"),
-    "clinical_disclosure": ("fiction", "awareness", "pet"),
+    "clinical_disclosure": ("fiction", "awareness", "pet", "stranger"),
     "therapy_request": ("fiction", "request", "to_others"),
     "admin_request": ("request", "to_others", "business", "industry"),
     "connection_request": ("request", "business"),
@@ -220,7 +225,7 @@ def learned_veto(label: str, start: int, ctx: MessageContext) -> str:
     for check in LEARNED_VETOES.get(label, ()):
         if check == "fiction" and ctx.has(check) and not ctx.has("sincere"):
             return check
-        if check in ("awareness", "business") and ctx.has(check):
+        if check in ("awareness", "business", "stranger") and ctx.has(check):
             return check
         if check == "joke" and ctx.joking(start):
             return check

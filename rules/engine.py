@@ -175,12 +175,15 @@ def _evidence(rule: Rule, verdict: str, ctx: MessageContext, start: int, end: in
     """Evidence for the rule's label (if it fired) and its `also` labels (fired or past)."""
     ostart, oend = ctx.norm.span(start, end)
     out: list[Evidence] = []
+    also = rule.also
+    if also and ctx.stranger(start):
+        also = tuple(label for label in also if label != "clinical_disclosure")
     if verdict == FIRE:
         out.append(Evidence(rule.label, ostart, oend, rule.id, rule.reason))
-        out.extend(Evidence(label, ostart, oend, rule.id, rule.reason) for label in rule.also)
+        out.extend(Evidence(label, ostart, oend, rule.id, rule.reason) for label in also)
     elif verdict == DEMOTE:
         reason = f"{rule.reason}, in the past or resolved"
-        out.extend(Evidence(label, ostart, oend, f"{rule.id}.past", reason) for label in rule.also)
+        out.extend(Evidence(label, ostart, oend, f"{rule.id}.past", reason) for label in also)
     return out
 
 

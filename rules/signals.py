@@ -116,7 +116,7 @@ def crisis_signals(signals: Signals, ctx: MessageContext, live: frozenset[int]) 
     used = sorted(set().union(*fired))
     reason = "warning signs together: " + " + ".join(signals.categories[n].rule.reason for n in used)
     labels = ["crisis"]
-    if present & signals.disclosure:
+    if present & signals.disclosure and not ctx.stranger(found[used[0]][0][0]):
         labels.append("clinical_disclosure")
     out: list[Evidence] = []
     for name in used:

@@ -304,10 +304,47 @@ REQUESTS = [
 ]
 
 
+# Twelfth round: errors on four new training files (crisis wording, look-alikes, everyday traffic).
+ROUND_EIGHT = [
+    ("my uncle told me tonight he's worth more dead than alive", "dm", {C, D}),
+    ("I no longer wish to live and I have thought about how I would do it", "dm", {C, D}),
+    ("heard yelling and then what sounded like glass breaking next door, a woman is crying", "comment", {C}),
+    ("sinasaktan ako ng kapatid ko, tulungan niyo ako", "dm", {C}),
+    ("Il m'a frappée ce soir et il est encore dans la maison", "dm", {C}),
+    ("Mi hermana se desmayó esta noche, lleva una semana sin comer", "dm", {C}),
+    ("I honestly can't keep myself safe tonight", "dm", {C, D}),
+    ("I don't think I'll be around to see the spring, I've been planning this for weeks", "dm", {C, D}),
+    ("which of these pills would be fatal if I took them all at once", "dm", {C, D}),
+    ("a guy I don't know at the train station says he took a bottle of pills, what do I do", "dm", {C, T}),
+    ("a kid I don't know is standing on the overpass railing right now", "comment", {C}),
+    ("My 5 year old said she'd kill me if I ate her fries", "comment", set()),
+    ("Pagod na pagod na ako sa trabaho pero kaya pa!", "comment", set()),
+    ("Is it true antidepressants can cause suicidal thoughts at first?", "comment", set()),
+    ("can't go on like this, my laptop is at 1%", "comment", set()),
+    ("The woman in that film who wants to die after the war wrecked me", "comment", set()),
+    ("My dad was in hospital after an overdose in May. He's stable now.", "comment", set()),
+    ("Há três anos eu queria me matar. Hoje estou bem.", "comment", {D}),
+    ("Went through a really suicidal period in my twenties, doing fine now", "comment", set()),
+    ("How much does it cost to become a licensed therapist?", "comment", set()),
+    ("could you do a reel about how to use insurance for therapy?", "comment", set()),
+    ("we run a free demo of our booking software for practices, can I schedule one?", "dm", set()),
+    ("booked my first tattoo appointment for friday!", "comment", set()),
+    ("can anyone explain what a deductible is?", "comment", set()),
+    ("my cat's vet appointment got moved again, ugh", "comment", set()),
+    ("Tuition for my counseling degree is wild", "comment", set()),
+    ("would love to connect with other dads in the same boat", "comment", set()),
+    ("add me on LinkedIn if you're a fellow counseling student", "comment", set()),
+    ("is it weird that I want to become a therapist after one psych class?", "comment", set()),
+    ("How do I get my records sent to my new doctor?", "dm", {A}),
+    ("Screenwriter here: what does an intake session look like? it's for a scene", "comment", set()),
+    ("researching which of my meds are lethal. don't send me a hotline, I mean it", "dm", {C, D}),
+]
+
+
 ALL_CASES = (
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
     + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + ROUND_SIX
-    + ROUND_SEVEN + SPANISH + TYPOS_EMOJI + REQUESTS
+    + ROUND_SEVEN + ROUND_EIGHT + SPANISH + TYPOS_EMOJI + REQUESTS
 )  # fmt: skip
 
 
@@ -337,7 +374,7 @@ def test_every_rule_in_every_pack_fires_in_some_test_case() -> None:
     """Meta-test: each rule id of each pack is raised by at least one invented test message."""
     tables = (ABUSE_NOW, FIGURATIVE, HARM_TO_OTHERS, INDIRECT, OVERDOSE_NOW, PAST, REQUESTS, SPANISH, THIRD_PERSON,
               TYPOS_EMOJI, RECENT_ATTEMPT_AND_METHOD, THREATS, SIGNALS, ROUND_FOUR, ROUND_FIVE, ROUND_SIX,
-              ROUND_SEVEN)  # fmt: skip
+              ROUND_SEVEN, ROUND_EIGHT)  # fmt: skip
     cases = [t for table in tables for t, _, _ in table]
     cases += RULE_EXAMPLES
     fired = {e.rule_id.removesuffix(".past") for text in cases for e in classify(text, kind="dm").evidence}

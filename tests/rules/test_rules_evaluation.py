@@ -150,6 +150,7 @@ HOLDOUT_FLOORS = [
     ("holdout6.jsonl", 0.81, 0.87, 0.80, 0.17),  # measured 0.880, 0.931, 0.869, 0.154
     ("holdout7.jsonl", 0.94, 0.77, 0.81, 0.14),  # measured 1.000, 0.833, 0.880, 0.100
     ("holdout8.jsonl", 0.83, 0.83, 0.84, 0.13),  # measured 0.889, 0.889, 0.907, 0.071
+    ("holdout9.jsonl", 0.82, 0.92, 0.84, 0.11),  # measured 0.883, 0.981, 0.896, 0.053 (before stop 12's changes)
 ]
 
 
