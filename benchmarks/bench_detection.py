@@ -2,7 +2,7 @@
 
 Run from the repository root:  .venv/bin/python benchmarks/bench_detection.py [--thresholds 0.55,0.65,0.70]
 Prints, for every never-trained holdout set, crisis recall / precision, macro-F1 and false alarms on
-unlabelled lines; F1 per label pooled over the six larger holdouts (3 to 8); the share of
+unlabelled lines; F1 per label pooled over the seven larger holdouts (3 to 9); the share of
 real public posts in ../shared/external flagged crisis (recall and false-alarm checks only, never
 training), and what other learned crisis thresholds would trade. Only counts are printed.
 """

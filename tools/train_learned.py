@@ -57,6 +57,9 @@ TRAIN_FILES = [
     "gen_pagetraffic.jsonl",
     "gen_multilingual.jsonl",
     "gen_lookalikes2.jsonl",
+    "gen_crisis4.jsonl",
+    "gen_lookalikes3.jsonl",
+    "gen_everyday2.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"
