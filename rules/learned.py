@@ -190,11 +190,12 @@ def _windows(toks: list[Token]) -> list[list[Token]]:
 
 def load_model(path: Path | None = None) -> LearnedModel:
     """The packaged model (or `path`); a malformed file is a ValueError naming what is wrong."""
-    if path is None:
-        raw = resources.files("rules").joinpath("data", "learned_model.json").read_text("utf-8")
-    else:
-        raw = path.read_text("utf-8")
-    return parse_model(json.loads(raw))
+    where = path or resources.files("rules").joinpath("data", "learned_model.json")
+    try:
+        data = json.loads(where.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"learned model {where} is not valid JSON ({exc})") from exc
+    return parse_model(data)
 
 
 def parse_model(data: Any) -> LearnedModel:

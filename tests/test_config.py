@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel, SecretStr
 
+import rules
 from monitor import policy as policy_module
 from monitor import settings as settings_module
 from monitor.cli import main
@@ -503,3 +505,21 @@ def test_policy_models_reject_unknown_keys_everywhere() -> None:
     """`extra="forbid"` on every table, so a typo is never silently ignored."""
     for model in (Policy, AlertsPolicy, DigestPolicy, AccountPolicy):
         assert issubclass(model, BaseModel) and model.model_config.get("extra") == "forbid"
+
+
+def test_a_damaged_learned_model_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    damaged = tmp_path / "rules"
+    shutil.copytree(Path(rules.__file__).parent, damaged)
+    (damaged / "data" / "learned_model.json").write_text('{"labels": {"crisis": ', "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: a file of practice-monitor is damaged: learned model")
+    assert "not valid JSON" in result.stderr and "git checkout" in result.stderr
