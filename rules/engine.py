@@ -190,12 +190,24 @@ def _evidence(rule: Rule, verdict: str, ctx: MessageContext, start: int, end: in
 def _co_occurring(rule: Rule, spans: list[tuple[int, int]], ctx: MessageContext) -> list[Evidence]:
     """A `min_distinct` rule fires only when enough different cues survive their context checks."""
     kept = [(s, e) for s, e in spans if judge(rule, s, e, ctx) == FIRE]
-    distinct = {ctx.text[s:e].lower() for s, e in kept}
+    distinct = {ctx.text[s:e].lower() for s, e in _apart(kept)}
     if len(distinct) < rule.min_distinct:
         return []
     out: list[Evidence] = []
     for s, e in kept[:MAX_EVIDENCE_PER_RULE]:
         out.extend(_evidence(rule, FIRE, ctx, s, e))
+    return out
+
+
+def _apart(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans that do not overlap an earlier kept one: two patterns matching the same words
+    ("writing a goodbye" inside "writing a goodbye letter") are one cue, not two."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if not out or start >= out[-1][1]:
+            out.append((start, end))
+        elif end - start > out[-1][1] - out[-1][0]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
     return out
 
 

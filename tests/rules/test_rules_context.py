@@ -338,6 +338,20 @@ ROUND_EIGHT = [
     ("How do I get my records sent to my new doctor?", "dm", {A}),
     ("Screenwriter here: what does an intake session look like? it's for a scene", "comment", set()),
     ("researching which of my meds are lethal. don't send me a hotline, I mean it", "dm", {C, D}),
+    ("my depression could never handle a 6am yoga class lol", "comment", set()),
+    ('my "ocd" is just liking my pens in a row', "comment", set()),
+    ("studying for my psych exam tonight, wish me luck", "comment", set()),
+    ("saw you at the fundraiser last night, great speech!", "comment", set()),
+    ("should we try couples therapy or just talk more? my wife and I can't decide", "comment", set()),
+    ("how does anybody afford therapy these days", "comment", set()),
+    ("writing a goodbye letter to sugar for January, pray for me", "comment", set()),
+    ("this is the last message i'll send tonight, I'll be back tomorrow with more questions", "dm", set()),
+    ("there's a letter in my nightstand for my daughter, please make sure she reads it", "dm", {C, D}),
+    ("I left my passwords with my brother and picked out my outfit, it's all done", "comment", {C, D}),
+    ("haven't had any water in three days and I feel dizzy", "dm", {C, D}),
+    ("im letting go tonight. thank you for trying", "comment", {C, D}),
+    ("Thinking of everyone who is missing their mom this Christmas", "comment", set()),
+    ("I sleep maybe 4 hours a night since the baby came", "comment", set()),
 ]
 
 
