@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rules import PRIORITY, Classifier, classify
+from rules import PRIORITY, Classifier, classify, engine
 from rules.learned import LabelModel, LearnedModel, features, load_model, parse_model, tokens
 
 DATA = Path(__file__).parent / "data"
@@ -217,3 +217,36 @@ def test_thresholds_respect_the_false_alarm_budget_on_ordinary_messages() -> Non
     assert best_threshold(scores, gold, beta=2.0) <= 0.40
     # Allowed to flag none of the three ordinary messages, it must sit above 0.65.
     assert best_threshold(scores, gold, beta=2.0, benign=benign, budget=0.0) > 0.65
+
+
+def test_an_admin_request_needs_a_clear_learned_crisis_score() -> None:
+    """Beside an admin request the rules found, a middling learned crisis score is not an alarm
+    ("the video link for my 4:30 won't load"); a clear one still is, and elsewhere the threshold holds."""
+    admin_text = "can I reschedule my appointment, zorblat"
+    plain_text = "it has been a long zorblat"
+    middling, clear = hand_model({"w:zorblat": 23.7}), hand_model({"w:zorblat": 60.0})
+    for model in (middling, clear):
+        assert "admin_request" in Classifier(learned=model).classify(admin_text, kind="dm").labels
+    p_middling = middling.best(admin_text.lower(), "dm")[C][0]
+    assert 0.5 <= p_middling < engine.ADMIN_CRISIS_SCORE
+    assert C not in Classifier(learned=middling).classify(admin_text, kind="dm").labels
+    assert C in Classifier(learned=clear).classify(admin_text, kind="dm").labels
+    assert middling.best(plain_text, "dm")[C][0] >= 0.5
+    assert C in Classifier(learned=middling).classify(plain_text, kind="dm").labels
+
+
+@pytest.mark.parametrize(
+    ("text", "disclosed"),
+    [
+        ("a guy at the bus stop just told me he took a bunch of pills", False),
+        ("there's a woman on the bridge, I don't know her, she says she took a bunch of pills", False),
+        ("my brother just told me he took a bunch of pills", True),
+    ],
+)
+def test_a_stranger_at_risk_is_crisis_without_a_disclosure(text: str, disclosed: bool) -> None:
+    """Nobody identifiable (corpus convention): neither the rules' nor the model's disclosure."""
+    model = hand_model({}, {"w:pills": 40.0, "w:told": 40.0})
+    for classifier in (Classifier(learned=False), Classifier(learned=model)):
+        labels = classifier.classify(text, kind="dm").labels
+        assert C in labels
+        assert (D in labels) is disclosed
