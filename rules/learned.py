@@ -133,17 +133,32 @@ class LearnedModel:
                     out[label] = (p, window)
         return out
 
-    def evidence(self, low: str, kind: str, skip: frozenset[str]) -> list[tuple[str, int, int, str, float]]:
+    def scores(self, low: str, kind: str) -> dict[str, tuple[float, list[Token]]] | None:
+        """`best`, or None for a reply of fewer than MIN_WORDS words (too short to say anything)."""
+        if len(_TOKEN.findall(low, 0, 2000)) < MIN_WORDS:
+            return None
+        return self.best(low, kind)
+
+    def evidence(
+        self,
+        low: str,
+        kind: str,
+        skip: frozenset[str],
+        scored: dict[str, tuple[float, list[Token]]] | None = None,
+    ) -> list[tuple[str, int, int, str, float]]:
         """(label, start, end, reason, score) for each label not in `skip` scoring at or over its threshold:
-        one span per word that weighed most (the whole window when none stands out).
+        one span per word that weighed most (the whole window when none stands out). `scored` is
+        `scores(low, kind)` when the caller has it already.
 
         Spans are offsets into `low` (the normalised text); the caller maps them back. The reason
         never quotes the message: evidence is stored, and message words belong in the text alone.
         """
         out: list[tuple[str, int, int, str, float]] = []
-        if len(_TOKEN.findall(low, 0, 2000)) < MIN_WORDS:
+        if scored is None:
+            scored = self.scores(low, kind)
+        if scored is None:
             return out
-        for label, (p, window) in self.best(low, kind).items():
+        for label, (p, window) in scored.items():
             threshold = self.labels[label].threshold
             if label in skip or p < threshold or not window:
                 continue

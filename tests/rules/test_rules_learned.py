@@ -250,3 +250,15 @@ def test_a_stranger_at_risk_is_crisis_without_a_disclosure(text: str, disclosed:
         labels = classifier.classify(text, kind="dm").labels
         assert C in labels
         assert (D in labels) is disclosed
+
+
+def test_a_phrase_rule_therapy_request_the_model_all_but_rules_out_is_dropped() -> None:
+    """RULE_CONFIRM_SCORE: a rule's therapy_request stands unless the model scores it under the floor."""
+    text = "what should I do about the zorblat in the break room"
+    assert "therapy_request" in Classifier(learned=False).classify(text, kind="comment").labels
+    labels = {label: LabelModel(-2.0, 0.5) for label in PRIORITY}
+    doubtful = LearnedModel(labels, {"therapy_request": {"w:zorblat": -60.0}})
+    neutral = LearnedModel(labels, {"therapy_request": {}})
+    assert doubtful.best(text.lower(), "comment")["therapy_request"][0] < engine.RULE_CONFIRM_SCORE["therapy_request"]
+    assert "therapy_request" not in Classifier(learned=doubtful).classify(text, kind="comment").labels
+    assert "therapy_request" in Classifier(learned=neutral).classify(text, kind="comment").labels
