@@ -13,7 +13,7 @@ from support import RecordingNotifier
 
 #: Invented, no keyword: the rules alone miss it (pinned in tests/rules/test_semantic.py too).
 # Indirect crisis that neither the phrase rules nor the learned layer catch; the semantic layer does.
-INDIRECT = "honestly my family would be so much lighter without me dragging them down"
+INDIRECT = "my family would be so much lighter without me dragging them down"  # both default layers miss it
 
 
 def test_off_by_default_the_app_uses_the_rules_only(db_url: str, notifier: RecordingNotifier) -> None:
