@@ -5,6 +5,7 @@ Reply texts go in `audit_text` beside the entry, not in it, so that retention ca
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -46,9 +47,10 @@ def entries(session: Session, *, event_id: int | None = None, limit: int | None 
     return rows[-limit:] if limit else rows
 
 
-def texts(session: Session, entry_ids: list[int]) -> dict[int, AuditText]:
+def texts(session: Session, entry_ids: Iterable[int | None]) -> dict[int, AuditText]:
     """The reply texts kept for these entries, by entry id (absent once retention erased them)."""
-    if not entry_ids:
+    ids = [i for i in entry_ids if i is not None]
+    if not ids:
         return {}
-    found = session.exec(select(AuditText).where(col(AuditText.audit_id).in_(entry_ids)))
+    found = session.exec(select(AuditText).where(col(AuditText.audit_id).in_(ids)))
     return {row.audit_id: row for row in found}

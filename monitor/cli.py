@@ -131,7 +131,7 @@ def audit(as_json: bool, item_id: int | None) -> None:
     app = _app()
     with session_scope(app.engine) as session:
         rows = audit_log.entries(session, event_id=item_id)
-        texts = audit_log.texts(session, [row.id for row in rows if row.id is not None])
+        texts = audit_log.texts(session, (row.id for row in rows))
     if as_json:
         kept = {i: {"before_text": t.before_text, "after_text": t.after_text} for i, t in texts.items()}
         _print_json([{**row.model_dump(mode="json"), "reply_texts": kept.get(row.id or 0)} for row in rows])

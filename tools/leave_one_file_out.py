@@ -1,7 +1,7 @@
 """Score the default classifier on each training file with a learned layer trained on the others.
 
 Run from the repository root:  .venv/bin/python tools/leave_one_file_out.py [--errors LABEL:fn|fp|benign] [--dump F]
-Needs the `train` extra (scikit-learn). Takes about 20 minutes on a 2-core machine (one training per file).
+Needs the `train` extra (scikit-learn). Takes about 4 minutes on a 2-core machine (one training per file).
 
 Why: scoring the shipped model on its own training lines flatters it, and error analysis on the
 holdout sets would make them tuned. Holding out one training file at a time gives honest figures

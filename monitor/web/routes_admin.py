@@ -32,7 +32,7 @@ def audit_page(
         query = query.where(col(AuditEntry.id) < before)
     with session_scope(c.app.engine) as db:
         rows = list(db.exec(query))
-        texts = audit.texts(db, [row.id for row in rows if row.id is not None])
+        texts = audit.texts(db, (row.id for row in rows))
     older = rows[-1].id if len(rows) == PAGE else None
     return render(request, "audit.html", session, rows=rows, texts=texts, older=older)
 
@@ -48,7 +48,7 @@ def audit_csv(request: Request, session: Annotated[StaffSession, Depends(admin)]
     c = ctx(request)
     with session_scope(c.app.engine) as db:
         rows = audit.entries(db)
-        texts = audit.texts(db, [row.id for row in rows if row.id is not None])
+        texts = audit.texts(db, (row.id for row in rows))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
