@@ -70,6 +70,8 @@ TRAIN_FILES = [
     "gen_crisis5.jsonl",
     "gen_pagecomments.jsonl",
     "gen_disclosure2.jsonl",
+    "gen_lookalikes4.jsonl",
+    "gen_requests3.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"
