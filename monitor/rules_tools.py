@@ -15,7 +15,8 @@ from monitor.policy import Policy
 
 
 def explain(classify: ClassifyFn, policy: Policy, text: str, kind: str, platform: str) -> str:
-    """Labels, each firing rule with its span and reason, and the reply that would be queued."""
+    """Labels, each firing rule with its span and reason, the matches a context check held back (so
+    staff can see why a label was NOT raised), and the reply that would be queued."""
     found = classify(text, kind=kind, platform=platform)
     lines = [f"labels: {', '.join(sorted(found.labels)) or 'none'}"]
     for ev in found.evidence:
@@ -23,6 +24,11 @@ def explain(classify: ClassifyFn, policy: Policy, text: str, kind: str, platform
         score = f" (score {ev.score:.2f})" if ev.score is not None and "score" not in ev.reason else ""
         reason = f" — {ev.reason}" if ev.reason else ""
         lines.append(f"  {ev.label}: {ev.rule_id} [{ev.start}:{ev.end}] {span!r}{reason}{score}")
+    held = [ev for ev in found.held_back if ev.label not in found.labels]
+    if held:
+        lines.append("held back (a context check decided against these):")
+    for ev in held:
+        lines.append(f"  {ev.label}: {ev.rule_id} [{ev.start}:{ev.end}] {text[ev.start : ev.end]!r} — {ev.reason}")
     action = decide(found.labels, kind, frozenset(policy.alerts.urgent_labels))
     if action.urgent:
         lines.append("action: URGENT — staff would be alerted at once")

@@ -155,59 +155,89 @@ class MessageContext:
         return any(qs <= ostart and oend <= qe for qs, qe in self._quotes)
 
 
+#: What each context check means, in the words `monitor explain` shows staff for a label it held back.
+CHECK_NAMES = {
+    "unless": "an exception the rule names",
+    "unless_sentence": "an exception the rule names, in the same sentence",
+    "not a request": "not asked as a request",
+    "negation": "negated",
+    "fiction": "fiction or research for writing",
+    "hypothetical": "hypothetical",
+    "to_others": "said to or about other readers",
+    "pet": "about a pet",
+    "industry": "about the profession, not the writer",
+    "awareness": "an awareness or information post",
+    "joke": "a joke",
+    "departure": "an ordinary goodbye (moving, leaving a job)",
+    "business": "a business or job enquiry",
+    "celebration": "a celebration",
+    "explicit_joke": "said to be a joke",
+    "figurative": "a figure of speech",
+    "quote": "a quote or lyrics",
+    "past": "in the past or resolved",
+    "stranger": "about someone nobody can identify",
+}
+
+
 def judge(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
     """FIRE, DEMOTE, DROP or SKIP for one candidate match of `rule` at [start, end) of the normalised text."""
+    return judged(rule, start, end, ctx)[0]
+
+
+def judged(rule: Rule, start: int, end: int, ctx: MessageContext) -> tuple[str, str]:
+    """`judge`'s verdict and the check that decided a DROP or DEMOTE (a key of CHECK_NAMES; else "")."""
     text = ctx.text
     if rule.unless is not None and rule.unless.search(text):
-        return DROP
+        return DROP, "unless"
     missing = rule.requires is not None and not rule.requires.search(text)
     if not missing and (rule.requires_sentence is not None or rule.unless_sentence is not None):
         sentence = ctx.sentence_text(start)
         if rule.unless_sentence is not None and rule.unless_sentence.search(sentence):
-            return DROP
+            return DROP, "unless_sentence"
         missing = rule.requires_sentence is not None and not rule.requires_sentence.search(sentence)
     if rule.gate == "request" and not (ctx.sentence_has("request", start) or ctx.has("request_any")):
-        return DROP
-    verdict = _context(rule, start, end, ctx)
+        return DROP, "not a request"
+    check = _context(rule, start, end, ctx)
+    verdict = FIRE if not check else DEMOTE if check == "past" else DROP
     if missing:
-        return DROP if verdict == DROP else SKIP
-    return verdict
+        return (DROP, check) if verdict == DROP else (SKIP, "")
+    return verdict, check
 
 
 def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
-    """The context checks the rule is subject to: DROP, DEMOTE (past and resolved) or FIRE."""
+    """The first context check the rule is subject to that applies here ("past" demotes, any other drops), or ""."""
     c = rule.context
     if "negation" in c and ctx.negated(start):
-        return DROP
+        return "negation"
     if "fiction" in c and ctx.has("fiction") and not ctx.has("sincere"):
-        return DROP
+        return "fiction"
     if "hypothetical" in c and ctx.sentence_has("hypothetical_sentence", start) and not ctx.has("sincere"):
-        return DROP
+        return "hypothetical"
     if "to_others" in c and ctx.sentence_has("to_others", start):
-        return DROP
+        return "to_others"
     if "pet" in c and ctx.sentence_has("pet", start):
-        return DROP
+        return "pet"
     if "industry" in c and ctx.near("industry", start, after=0):
-        return DROP
+        return "industry"
     if "awareness" in c and ctx.has("awareness"):
-        return DROP
+        return "awareness"
     if "joke" in c and ctx.joking(start):
-        return DROP
+        return "joke"
     if "departure" in c and ctx.has("departure"):
-        return DROP
+        return "departure"
     if "business" in c and ctx.has("business"):
-        return DROP
+        return "business"
     if "celebration" in c and ctx.near("celebration", start):
-        return DROP
+        return "celebration"
     if "explicit_joke" in c and ctx.has("explicit_joke"):
-        return DROP
+        return "explicit_joke"
     if "figurative" in c and ctx.sentence_has("figurative", start):
-        return DROP
+        return "figurative"
     if "quote" in c and ctx.quoted(start, end) and ctx.has("quote_marker"):
-        return DROP
+        return "quote"
     if "past" in c and ctx.in_past(start):
-        return DEMOTE
-    return FIRE
+        return "past"
+    return ""
 
 
 #: Message-level context checks the learned layer obeys, per label (the rules apply them per pattern).

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from rules.context import DEMOTE, DROP, FIRE, SKIP, MessageContext, judge, learned_veto
+from rules.context import CHECK_NAMES, DEMOTE, DROP, FIRE, SKIP, MessageContext, judge, judged, learned_veto
 from rules.learned import RULE_PREFIX, LearnedModel, Token, load_model
 from rules.loader import Entry, LabelPack, Rule, compile_pack, load_cues, load_defines, load_rules
 from rules.names import client_status_rules
@@ -88,17 +88,22 @@ class Classifier:
         """Label `text`; every label carries the spans and rule ids that raised it."""
         if kind == "follow" or not text.strip():
             return Detection()
+        held: list[Evidence] = []
         if len(text) <= MAX_CHARS:
-            found = self._evidence(text, kind)
+            found = self._evidence(text, kind, held)
         else:
             half = MAX_CHARS // 2
             shift = len(text) - half
-            tail = [replace(e, start=e.start + shift, end=e.end + shift) for e in self._evidence(text[-half:], kind)]
-            found = self._evidence(text[:half], kind) + tail
+            found = self._evidence(text[:half], kind, held)
+            tail: list[Evidence] = []
+            for e in self._evidence(text[-half:], kind, tail):
+                found.append(replace(e, start=e.start + shift, end=e.end + shift))
+            held.extend(replace(e, start=e.start + shift, end=e.end + shift) for e in tail)
         unique = tuple(dict.fromkeys(found))  # two patterns of one rule can match the same words
-        return Detection(frozenset(e.label for e in unique), unique)
+        return Detection(frozenset(e.label for e in unique), unique, tuple(dict.fromkeys(held)))
 
-    def _evidence(self, text: str, kind: str) -> list[Evidence]:
+    def _evidence(self, text: str, kind: str, held: list[Evidence]) -> list[Evidence]:
+        """The evidence for each label; what a context check decided against goes to `held`."""
         norm = normalize(text)
         low = lower_keeping_length(norm.text)
         candidates = sorted(self._prefilter.candidates(low))
@@ -106,17 +111,17 @@ class Classifier:
         possible = {self._cue_names[n - n_rules] for n in candidates if n >= n_rules}
         ctx = MessageContext(norm, low, text, self._cues, possible)
         vetoed: set[str] = set()
-        found = _scan([self._entries[n] for n in candidates if n < n_entries], ctx, vetoed)
+        found = _scan([self._entries[n] for n in candidates if n < n_entries], ctx, vetoed, held)
         if not any(e.label == "crisis" for e in found):
             live = frozenset(n - n_entries for n in candidates if n_entries <= n < n_rules)
             found.extend(crisis_signals(self._signals, ctx, live))
         if self._learned is not None:
             scored = self._learned.scores(ctx.text, kind)
             if scored is not None:
-                found = _confirmed(found, scored)
+                found = _confirmed(found, scored, held)
             # A label the rules raised, or whose cue they judged negated, past, figurative..., is left alone.
             raised = frozenset(e.label for e in found)
-            found.extend(self._learned_evidence(ctx, kind, frozenset(vetoed | raised), raised, scored))
+            found.extend(self._learned_evidence(ctx, kind, frozenset(vetoed | raised), raised, scored, held))
         return found
 
     def _learned_evidence(
@@ -126,6 +131,7 @@ class Classifier:
         have: frozenset[str],
         raised: frozenset[str],
         scored: dict[str, tuple[float, list[Token]]] | None,
+        held: list[Evidence],
     ) -> list[Evidence]:
         """Labels the rules missed that the learned model raises, unless a context check vetoes them.
 
@@ -139,20 +145,22 @@ class Classifier:
             spans.setdefault(label, []).append((start, end, reason, score))
         out: list[Evidence] = []
         for label, found in spans.items():
-            if learned_veto(label, min(start for start, _, _, _ in found), ctx):
-                continue
-            if label == "crisis" and "admin_request" in raised and found[0][3] < ADMIN_CRISIS_SCORE:
-                continue
+            check = learned_veto(label, min(start for start, _, _, _ in found), ctx)
+            why = CHECK_NAMES.get(check, check)
+            if not why and label == "crisis" and "admin_request" in raised and found[0][3] < ADMIN_CRISIS_SCORE:
+                why = f"reads as an admin request and the score is under {ADMIN_CRISIS_SCORE:.2f}"
             for start, end, reason, score in found:
                 ostart, oend = ctx.norm.span(start, end)
-                out.append(Evidence(label, ostart, oend, f"{RULE_PREFIX}.{label}", reason, score))
+                evidence = Evidence(label, ostart, oend, f"{RULE_PREFIX}.{label}", reason, score)
+                (held if why else out).append(replace(evidence, reason=why) if why else evidence)
         return out
 
 
-def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str]) -> list[Evidence]:
+def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str], held: list[Evidence]) -> list[Evidence]:
     """Run the candidate patterns (in label and rule order); context checks decide each match.
 
-    Labels whose matches a context check dropped or demoted are added to `vetoed` (a SKIP is not a veto).
+    Labels whose matches a context check dropped or demoted are added to `vetoed` (a SKIP is not a
+    veto), and the matches to `held`, each with the check that decided against it.
     """
     out: list[Evidence] = []
     counts: dict[str, int] = {}
@@ -176,9 +184,11 @@ def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str]) -> list[E
                 grouped_rules[rule.id] = rule
                 pos = end
                 continue
-            verdict = judge(rule, start, end, ctx)
+            verdict, check = judged(rule, start, end, ctx)
             if verdict in (DROP, DEMOTE):
                 vetoed.add(rule.label)
+                ostart, oend = ctx.norm.span(start, end)
+                held.append(Evidence(rule.label, ostart, oend, rule.id, CHECK_NAMES.get(check, check)))
             if verdict in (DROP, SKIP):
                 if verdict == DROP:
                     vetoed.update(rule.also)
@@ -192,10 +202,19 @@ def _scan(entries: list[Entry], ctx: MessageContext, vetoed: set[str]) -> list[E
     return out
 
 
-def _confirmed(found: list[Evidence], scored: Mapping[str, tuple[float, list[Token]]]) -> list[Evidence]:
+def _confirmed(
+    found: list[Evidence], scored: Mapping[str, tuple[float, list[Token]]], held: list[Evidence]
+) -> list[Evidence]:
     """Drop a phrase rule's label the learned model all but rules out (RULE_CONFIRM_SCORE)."""
     doubtful = {label for label, floor in RULE_CONFIRM_SCORE.items() if label in scored and scored[label][0] < floor}
-    return [e for e in found if e.label not in doubtful] if doubtful else found
+    if not doubtful:
+        return found
+    for e in found:
+        if e.label in doubtful:
+            floor = RULE_CONFIRM_SCORE[e.label]
+            why = f"the learned model scores it {scored[e.label][0]:.2f}, under {floor:.2f}"
+            held.append(replace(e, reason=why))
+    return [e for e in found if e.label not in doubtful]
 
 
 def _wordish(ch: str) -> bool:

@@ -233,4 +233,4 @@ class SemanticClassifier:
         extra = self.layer.evidence(text)
         if extra is None:
             return found
-        return Detection(found.labels | {"crisis"}, (*found.evidence, extra))
+        return Detection(found.labels | {"crisis"}, (*found.evidence, extra), found.held_back)

@@ -33,6 +33,9 @@ class Detection:
 
     labels: frozenset[str] = frozenset()
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    #: Matches a context check decided against (reason: which check), for `monitor explain`'s
+    #: "why not". Not part of the verdict: two detections with the same labels and evidence are equal.
+    held_back: tuple[Evidence, ...] = field(default_factory=tuple, compare=False)
 
     @property
     def top_label(self) -> str | None:

@@ -29,6 +29,17 @@ def test_explain_names_rules_spans_action_and_reply(make_app: AppFactory) -> Non
     assert "reply: none (the practice never replies to reviews or follows)" in review
 
 
+def test_explain_says_which_context_check_held_a_label_back(make_app: AppFactory) -> None:
+    app = make_app()
+    negated = explain(app.classify, app.policy, "im not going to kill myself, just venting", "dm", "facebook")
+    assert negated.splitlines()[0] == "labels: none"
+    assert "held back" in negated and "crisis: crisis." in negated and "'kill myself' — negated" in negated
+    past = explain(app.classify, app.policy, "i used to cut myself but im 3 years clean now", "dm", "facebook")
+    assert "crisis" not in past.splitlines()[0] and "'cut myself' — in the past or resolved" in past
+    # A label that was raised is not listed as held back, even if one of its matches was.
+    assert "held back" not in explain(app.classify, app.policy, CRISIS, "dm", "facebook")
+
+
 def test_replay_reports_changes_without_touching_anything(make_app: AppFactory) -> None:
     app = make_app(facebook=items("comments", event("c1", "Can I reschedule my appointment?"), event("c2", "nice")))
     run_cycle(app)

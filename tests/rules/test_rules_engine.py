@@ -101,3 +101,24 @@ def test_long_text_keeps_head_and_tail_with_true_offsets() -> None:
     found = classify(text)
     assert "crisis" in found.labels
     assert all(text[e.start : e.end].strip() for e in found.evidence)
+
+
+def test_held_back_matches_name_the_check_and_point_into_the_text() -> None:
+    text = "This is fiction: in my story the detective says he wants to kill himself tonight"
+    found = classify(text)
+    assert "crisis" not in found.labels
+    held = [e for e in found.held_back if e.label == "crisis"]
+    assert held and all(e.reason for e in held)
+    assert any("kill himself" in text[e.start : e.end] for e in held)
+    assert {e.reason for e in held} <= {"fiction or research for writing"}
+
+
+def test_held_back_does_not_change_what_a_detection_equals() -> None:
+    found = classify("im not going to kill myself, just venting")
+    assert found.held_back and found == rules.Detection(found.labels, found.evidence)
+
+
+def test_held_back_offsets_in_the_tail_of_a_long_text_are_true_offsets() -> None:
+    text = "lovely post " * 20_000 + "i used to cut myself but im 3 years clean now"
+    held = [e for e in classify(text).held_back if e.label == "crisis"]
+    assert held and all(text[e.start : e.end] == "cut myself" for e in held)
