@@ -109,7 +109,11 @@ def make_classifier(policy: Policy, *, semantic: bool = False) -> ClassifyFn:
     `semantic` (MONITOR_SEMANTIC=on) without the [semantic] extra installed is a configuration error
     at start, never a silent fall-back to rules only.
     """
-    classifier = rules.Classifier(practice_names=[policy.practice_name], clinicians=policy.clinicians)
+    classifier = rules.Classifier(
+        practice_names=[policy.practice_name],
+        clinicians=policy.clinicians,
+        crisis_sensitivity=policy.crisis_sensitivity,
+    )
     if not semantic:
         return classifier.classify
     from rules.semantic import SemanticClassifier, SemanticUnavailable

@@ -43,6 +43,7 @@ EXAMPLES: dict[str, str] = {
     "timezone": 'timezone = "America/Chicago"',
     "retention_days": "retention_days = 90",
     "keep_follower_identity": "keep_follower_identity = false",
+    "crisis_sensitivity": 'crisis_sensitivity = "standard"   (or "high": fewer missed crises, more false alarms)',
     "alerts": '[alerts]\n    recipients = ["oncall@example-counseling.example"]',
     "recipients": 'recipients = ["oncall@example-counseling.example"]',
     "escalation_minutes": "escalation_minutes = 15",
@@ -156,6 +157,8 @@ class Policy(_Strict):
     timezone: str = "America/New_York"
     retention_days: int = Field(default=90, ge=1)
     keep_follower_identity: bool = False
+    #: "high" flags more messages as crisis (fewer missed, more false alarms; README, the measured trade).
+    crisis_sensitivity: Literal["standard", "high"] = "standard"
     alerts: AlertsPolicy = AlertsPolicy()
     digest: DigestPolicy = DigestPolicy()
     accounts: list[AccountPolicy] = []

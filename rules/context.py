@@ -241,8 +241,10 @@ def _context(rule: Rule, start: int, end: int, ctx: MessageContext) -> str:
 
 
 #: Message-level context checks the learned layer obeys, per label (the rules apply them per pattern).
+#: crisis obeys "celebration" (a first date, a proposal, 🎉) since the fourteenth round: none of the
+#: 1,619 crisis lines of the training files has that cue near it, 37 of their other lines do.
 LEARNED_VETOES = {
-    "crisis": ("fiction", "awareness", "hypothetical", "past", "joke"),
+    "crisis": ("fiction", "awareness", "hypothetical", "past", "joke", "celebration"),
     "clinical_disclosure": ("fiction", "awareness", "pet", "stranger"),
     "therapy_request": ("fiction", "request", "to_others"),
     "admin_request": ("request", "to_others", "business", "industry"),
@@ -266,6 +268,8 @@ def learned_veto(label: str, start: int, ctx: MessageContext) -> str:
         if check == "to_others" and ctx.sentence_has(check, start):
             return check
         if check == "industry" and ctx.near(check, start, after=0):
+            return check
+        if check == "celebration" and ctx.near(check, start):
             return check
         if check == "request" and not (ctx.has("request_any") or ctx.any_sentence_has("request")):
             return "not a request"

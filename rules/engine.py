@@ -39,6 +39,9 @@ ADMIN_CRISIS_SCORE = 0.70
 #: layer had seen, 2 false and no true ones. For crisis it would drop real, indirect crises the rules
 #: exist to catch; for the other labels it dropped about as many true labels as false ones.
 RULE_CONFIRM_SCORE = {"therapy_request": 0.10}
+#: How far each crisis sensitivity (the policy's `crisis_sensitivity`) lowers the learned crisis
+#: threshold below the trained one. The trade is measured on the holdout sets (README).
+CRISIS_SENSITIVITY = {"standard": 0.0, "high": 0.10}
 
 
 @lru_cache(maxsize=1)
@@ -62,10 +65,18 @@ class Classifier:
         extra_terms: Mapping[str, Sequence[str]] | None = None,
         *,
         learned: LearnedModel | bool | None = True,
+        crisis_sensitivity: str = "standard",
     ) -> None:
+        """`crisis_sensitivity` (a key of CRISIS_SENSITIVITY) lowers the learned crisis threshold
+        for a practice that prefers more alarms to missed crises."""
         defines, self._signals = _shared()
+        if crisis_sensitivity not in CRISIS_SENSITIVITY:
+            raise ValueError(f"crisis_sensitivity must be one of {', '.join(CRISIS_SENSITIVITY)}")
         if learned is True:
             learned = _packaged_model()
+        if learned and CRISIS_SENSITIVITY[crisis_sensitivity]:
+            trained = learned.labels["crisis"].threshold
+            learned = learned.with_threshold("crisis", round(trained - CRISIS_SENSITIVITY[crisis_sensitivity], 2))
         self._learned: LearnedModel | None = learned or None
         self._cues = load_cues(defines)
         rules = load_rules(defines, extra_terms)
@@ -78,6 +89,11 @@ class Classifier:
         self._prefilter = Prefilter(
             [e.regex for e in self._entries] + self._signals.cues + [self._cues[c] for c in self._cue_names]
         )
+
+    @property
+    def learned_model(self) -> LearnedModel | None:
+        """The learned layer this classifier uses (None: phrase rules only)."""
+        return self._learned
 
     @property
     def rules(self) -> list[Rule]:

@@ -14,11 +14,12 @@ look-ups (no numpy) and costs about as much as the phrase rules do (benchmarks/b
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -108,6 +109,12 @@ class LearnedModel:
                 table.setdefault(feature, [0.0] * len(self._order))[n] = w
         self._table = {f: tuple(row) for f, row in table.items()}
         self._known = frozenset(self._table)
+
+    def with_threshold(self, label: str, threshold: float) -> LearnedModel:
+        """The same weights with `label` flagged from `threshold` (a practice's crisis sensitivity)."""
+        other = copy.copy(self)
+        other.labels = {**self.labels, label: replace(self.labels[label], threshold=threshold)}
+        return other
 
     def weight(self, label: str, feature: str) -> float:
         row = self._table.get(feature)

@@ -214,6 +214,13 @@ POLICY_CASES = [
         id="unknown-urgent-label",
     ),
     pytest.param(
+        edited('crisis_sensitivity = "standard"', 'crisis_sensitivity = "very high"'),
+        "crisis_sensitivity",
+        "'standard' or 'high'",
+        'crisis_sensitivity = "standard"',
+        id="bad-crisis-sensitivity",
+    ),
+    pytest.param(
         edited("escalation_minutes = 15", "escalation_minutes = 0"),
         "alerts.escalation_minutes",
         "greater than or equal to 1",
@@ -523,3 +530,13 @@ def test_a_damaged_learned_model_is_one_clear_line_not_a_traceback(tmp_path: Pat
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: a file of practice-monitor is damaged: learned model")
     assert "not valid JSON" in result.stderr and "git checkout" in result.stderr
+
+
+def test_crisis_sensitivity_in_the_policy_reaches_the_classifier() -> None:
+    from monitor.app import make_classifier
+
+    standard = parse(example_policy_text(), "policy.toml")
+    high = parse(example_policy_text().replace('crisis_sensitivity = "standard"', 'crisis_sensitivity = "high"'), "p")
+    assert (standard.crisis_sensitivity, high.crisis_sensitivity) == ("standard", "high")
+    models = [make_classifier(p).__self__.learned_model for p in (standard, high)]  # type: ignore[attr-defined]
+    assert models[1].labels["crisis"].threshold < models[0].labels["crisis"].threshold

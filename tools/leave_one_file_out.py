@@ -26,14 +26,14 @@ from rules.evaluation import score
 from rules.learned import parse_model
 
 
-def predictions() -> list[dict[str, Any]]:
+def predictions(c: float = training.C) -> list[dict[str, Any]]:
     """One row per training line: id, file, gold and predicted labels, evidence, text."""
     out: list[dict[str, Any]] = []
     for held in training.TRAIN_FILES:
         others = [name for name in training.TRAIN_FILES if name != held]
         rows = training.load([training.DATA / name for name in others])
         with contextlib.redirect_stdout(io.StringIO()):
-            labels = training.train(rows)
+            labels = training.train(rows, c)
         model = {"version": training.VERSION, "trained_on": others, "lines": len(rows), "labels": labels}
         classifier = Classifier(learned=parse_model(model))
         for row in training.load([training.DATA / held]):
@@ -80,8 +80,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", help="also list errors, e.g. crisis:fn, crisis:fp or any:benign")
     parser.add_argument("--dump", type=Path, help="also write every scored line as JSON lines (for error analysis)")
+    parser.add_argument("--c", type=float, default=training.C, help="regularisation (experiments only)")
     args = parser.parse_args()
-    rows = predictions()
+    rows = predictions(args.c)
     print(report(rows))
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as out:

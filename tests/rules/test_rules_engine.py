@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,29 @@ def test_held_back_offsets_in_the_tail_of_a_long_text_are_true_offsets() -> None
     text = "lovely post " * 20_000 + "i used to cut myself but im 3 years clean now"
     held = [e for e in classify(text).held_back if e.label == "crisis"]
     assert held and all(text[e.start : e.end] == "cut myself" for e in held)
+
+
+def test_high_crisis_sensitivity_lowers_only_the_learned_crisis_threshold() -> None:
+    standard, high = Classifier(), Classifier(crisis_sensitivity="high")
+    assert standard.learned_model is not None and high.learned_model is not None
+    trained = standard.learned_model.labels
+    lowered = high.learned_model.labels
+    assert lowered["crisis"].threshold == round(trained["crisis"].threshold - 0.10, 2)
+    assert {k: v for k, v in lowered.items() if k != "crisis"} == {k: v for k, v in trained.items() if k != "crisis"}
+    # The shared packaged model is not changed by a practice's setting.
+    assert Classifier().learned_model.labels["crisis"].threshold == trained["crisis"].threshold  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="crisis_sensitivity"):
+        Classifier(crisis_sensitivity="max")
+
+
+def test_high_crisis_sensitivity_only_adds_crisis_labels() -> None:
+    import tools.train_learned as training
+
+    standard, high = Classifier(), Classifier(crisis_sensitivity="high")
+    added = 0
+    for row in training.load([Path(__file__).parent / "data" / "gen_helpseeking3.jsonl"]):
+        a = standard.classify(row["text"], kind=row["kind"]).labels
+        b = high.classify(row["text"], kind=row["kind"]).labels
+        assert a - {"crisis"} == b - {"crisis"} and ("crisis" not in a or "crisis" in b), row["id"]
+        added += "crisis" in b - a
+    assert added >= 3
