@@ -72,6 +72,10 @@ TRAIN_FILES = [
     "gen_disclosure2.jsonl",
     "gen_lookalikes4.jsonl",
     "gen_requests3.jsonl",
+    "gen_helpseeking3.jsonl",
+    "gen_crisis6.jsonl",
+    "gen_admin.jsonl",
+    "gen_timewords.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"
