@@ -76,6 +76,7 @@ TRAIN_FILES = [
     "gen_crisis6.jsonl",
     "gen_admin.jsonl",
     "gen_timewords.jsonl",
+    "gen_spanish.jsonl",
 ]
 OUT = Path("rules/data/learned_model.json")
 VERSION = "1"
