@@ -90,7 +90,7 @@ def test_eval_json_prints_exactly_one_object_of_the_documented_shape(tmp_path: P
 def test_eval_table_lists_the_ids_it_got_wrong(tmp_path: Path) -> None:
     corpus = tmp_path / "tiny.jsonl"
     rows = [
-        {"id": "ok-1", "kind": "dm", "platform": "x", "text": "Can I reschedule Friday's appointment?",
+        {"id": "ok-1", "kind": "dm", "platform": "x", "text": "What are your office hours on Saturdays?",
          "labels": ["admin_request"]},
         {"id": "wrong-1", "kind": "comment", "platform": "x", "text": "lovely photo", "labels": ["crisis"]},
     ]  # fmt: skip
