@@ -40,6 +40,13 @@ HYPOTHETICAL = [
     ("For my screenplay: what would a counsellor actually say if a character admits she wants to die?", "dm", set()),
     ("What are the warning signs that someone is thinking about suicide?", "comment", set()),
     ("If a friend says they want to kill themselves, what should you do first?", "comment", set()),
+    ("If anyone swallowed all their pills, how long before it hits?", "dm", set()),
+    # "idk if anyone reads these" is doubt about being read, not a hypothetical (fourteenth round).
+    (
+        "idk if anyone checks these but my flatmate says she swallowed all her pills twenty minutes ago",
+        "dm",
+        {"crisis", "clinical_disclosure"},
+    ),
 ]
 QUOTES_AWARENESS = [
     ("'i don't want to live in this town anymore' is such a great opening line for a song", "comment", set()),
