@@ -69,6 +69,8 @@ ABUSE_NOW = [
 OVERDOSE_NOW = [
     ("i took like 30 of my sleeping pills an hour ago and i feel really dizzy", "dm", {C, D}),
     ("pretty sure I overdosed on pumpkin pie today 🥧", "comment", set()),
+    ("you asked how we are all doing. honestly? gun's loaded. tonight.", "comment", {C, D}),
+    ("my uncle's guns loaded in the safe before the trip, see you saturday", "comment", set()),
 ]
 INDIRECT = [
     (
