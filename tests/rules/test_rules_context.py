@@ -64,6 +64,11 @@ HARM_TO_OTHERS = [
 ]
 ABUSE_NOW = [
     ("he's kicking the bedroom door and said he'll kill me. I'm hiding in the closet", "dm", {C}),
+    ("my dad is off his meds and yelling, he just grabbed a kitchen knife. im scared what do i do", "dm", {C, D, T}),
+    ("he grabbed a knife to cut the cake and now everyone is scared of the frosting lol", "comment", set()),
+    ("el vecino le está pegando a su hija ahorita, la niña está llorando", "comment", {C}),
+    ("desde la azotea del edificio mi tío dice que se va a tirar, no contesta", "dm", {C}),
+    ("mi hijo se va a tirar en paracaídas el sábado!! que nervios", "comment", set()),
     ("someone please call the police, my neighbour is beating his wife in the driveway right now", "comment", {C}),
 ]
 OVERDOSE_NOW = [
