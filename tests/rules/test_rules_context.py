@@ -69,6 +69,8 @@ ABUSE_NOW = [
     ("el vecino le está pegando a su hija ahorita, la niña está llorando", "comment", {C}),
     ("desde la azotea del edificio mi tío dice que se va a tirar, no contesta", "dm", {C}),
     ("mi hijo se va a tirar en paracaídas el sábado!! que nervios", "comment", set()),
+    ("She has a bat signal tattoo now, help me convince her to get another", "comment", set()),
+    ("hunting season opens friday, see you at the range", "comment", set()),
     ("someone please call the police, my neighbour is beating his wife in the driveway right now", "comment", {C}),
 ]
 OVERDOSE_NOW = [
