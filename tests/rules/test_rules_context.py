@@ -294,6 +294,12 @@ TYPOS_EMOJI = [
     ("dont want to be alive anymore", "dm", {C, D}),
 ]
 REQUESTS = [
+    ("Does Dr. Whitfield still work here? Couldn't find her on the team page", "dm", {A}),
+    ("how long is the waitlist for a first appointment?", "comment", {A}),
+    ("Are you in network with Optum? Your site doesn't say", "dm", {A}),
+    ("Could you send me the dates of service for last year? My accountant needs them", "dm", {A}),
+    ("can we move this to telegram? reddit DMs are buggy", "dm", {N}),
+    ("I'm writing a letter for my citizenship file, what's your fax number?", "dm", {A}),
     ("Can I DM you about my daughter's school refusal? Would love a professional opinion", "comment", {T, D}),
     ("What should I say to my dad about his drinking before Sunday dinner?", "comment", {T, D}),
     ("Do you take Blue Cross, and what's your rate for a 50 min session?", "dm", {A}),
