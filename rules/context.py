@@ -195,8 +195,11 @@ def judged(rule: Rule, start: int, end: int, ctx: MessageContext) -> tuple[str, 
         if rule.unless_sentence is not None and rule.unless_sentence.search(sentence):
             return DROP, "unless_sentence"
         missing = rule.requires_sentence is not None and not rule.requires_sentence.search(sentence)
+    # A sentence that asks nothing says nothing about the rest of the message: SKIP, not a veto, so
+    # the learned layer may still raise the label (it has its own message-level request check).
+    # Scored leave-one-file-out on 40 files: admin_request F1 0.851 -> 0.868, false alarms 212 -> 214.
     if rule.gate == "request" and not (ctx.sentence_has("request", start) or ctx.has("request_any")):
-        return DROP, "not a request"
+        return SKIP, ""
     check = _context(rule, start, end, ctx)
     verdict = FIRE if not check else DEMOTE if check == "past" else DROP
     if missing:
