@@ -19,7 +19,7 @@ from rules.evaluation import CorpusLine, evaluate, load_corpus
 from rules.learned import LabelModel, load_model
 
 DATA = Path("tests/rules/data")
-HOLDOUTS = [f"holdout{n}.jsonl" for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10")]
+HOLDOUTS = [f"holdout{n}.jsonl" for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")]
 POOLED = HOLDOUTS[2:]
 EXTERNAL = Path("../shared/external")
 Classify = Callable[..., rules.Detection]
