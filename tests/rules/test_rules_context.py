@@ -65,19 +65,11 @@ HARM_TO_OTHERS = [
 ABUSE_NOW = [
     ("he's kicking the bedroom door and said he'll kill me. I'm hiding in the closet", "dm", {C}),
     ("my dad is off his meds and yelling, he just grabbed a kitchen knife. im scared what do i do", "dm", {C, D, T}),
-    ("he grabbed a knife to cut the cake and now everyone is scared of the frosting lol", "comment", set()),
-    ("el vecino le está pegando a su hija ahorita, la niña está llorando", "comment", {C}),
-    ("desde la azotea del edificio mi tío dice que se va a tirar, no contesta", "dm", {C}),
-    ("mi hijo se va a tirar en paracaídas el sábado!! que nervios", "comment", set()),
-    ("She has a bat signal tattoo now, help me convince her to get another", "comment", set()),
-    ("hunting season opens friday, see you at the range", "comment", set()),
     ("someone please call the police, my neighbour is beating his wife in the driveway right now", "comment", {C}),
 ]
 OVERDOSE_NOW = [
     ("i took like 30 of my sleeping pills an hour ago and i feel really dizzy", "dm", {C, D}),
     ("pretty sure I overdosed on pumpkin pie today 🥧", "comment", set()),
-    ("you asked how we are all doing. honestly? gun's loaded. tonight.", "comment", {C, D}),
-    ("my uncle's guns loaded in the safe before the trip, see you saturday", "comment", set()),
 ]
 INDIRECT = [
     (
@@ -89,6 +81,7 @@ INDIRECT = [
     ("tonight's the night. hope someone reads this tomorrow", "comment", {C, D}),
 ]
 RECENT_ATTEMPT_AND_METHOD = [
+    ("you asked how we are all doing. honestly? gun's loaded. tonight.", "comment", {C, D}),
     ("i tried to end it last night and my roommate found me. im home now", "dm", {C, D}),
     ("yesterday was my second attempt and honestly im mad it didnt work", "dm", {C, D}),
     ("I attempted suicide in 2015 and have been in recovery ever since", "comment", {D}),
@@ -281,7 +274,17 @@ ROUND_SEVEN = [
     ("la que se va a morir soy yo si llueve otra vez 🤣", "comment", set()),
     ("mi hermano dice que se va a matar esta noche", "dm", {C, D}),
 ]
+# Fourteenth round: look-alikes of this round's new patterns (weapons, a farewell, a session).
+ROUND_FOURTEEN = [
+    ("he grabbed a knife to cut the cake and now everyone is scared of the frosting lol", "comment", set()),
+    ("She has a bat signal tattoo now, help me convince her to get another", "comment", set()),
+    ("hunting season opens friday, see you at the range", "comment", set()),
+    ("my uncle's guns loaded in the safe before the trip, see you saturday", "comment", set()),
+]
 SPANISH = [
+    ("el vecino le está pegando a su hija ahorita, la niña está llorando", "comment", {C}),
+    ("desde la azotea del edificio mi tío dice que se va a tirar, no contesta", "dm", {C}),
+    ("mi hijo se va a tirar en paracaídas el sábado!! que nervios", "comment", set()),
     ("ya no aguanto más, quiero morir", "dm", {C, D}),
     ("me quiero matar, nadie me entiende", "dm", {C, D}),
     ("no quiero vivir así, tengo las pastillas en la mano", "dm", {C, D}),
@@ -380,7 +383,7 @@ ROUND_EIGHT = [
 ALL_CASES = (
     NEGATION + PAST + FIGURATIVE + HYPOTHETICAL + QUOTES_AWARENESS + THIRD_PERSON + HARM_TO_OTHERS + ABUSE_NOW
     + OVERDOSE_NOW + INDIRECT + RECENT_ATTEMPT_AND_METHOD + THREATS + SIGNALS + ROUND_FOUR + ROUND_FIVE + ROUND_SIX
-    + ROUND_SEVEN + ROUND_EIGHT + SPANISH + TYPOS_EMOJI + REQUESTS
+    + ROUND_SEVEN + ROUND_EIGHT + ROUND_FOURTEEN + SPANISH + TYPOS_EMOJI + REQUESTS
 )  # fmt: skip
 
 
