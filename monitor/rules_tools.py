@@ -12,6 +12,7 @@ from monitor.actions import decide
 from monitor.db import Detection, Event
 from monitor.pipeline import ClassifyFn
 from monitor.policy import Policy
+from rules import Evidence
 
 
 def explain(classify: ClassifyFn, policy: Policy, text: str, kind: str, platform: str) -> str:
@@ -19,16 +20,11 @@ def explain(classify: ClassifyFn, policy: Policy, text: str, kind: str, platform
     staff can see why a label was NOT raised), and the reply that would be queued."""
     found = classify(text, kind=kind, platform=platform)
     lines = [f"labels: {', '.join(sorted(found.labels)) or 'none'}"]
-    for ev in found.evidence:
-        span = text[ev.start : ev.end]
-        score = f" (score {ev.score:.2f})" if ev.score is not None and "score" not in ev.reason else ""
-        reason = f" — {ev.reason}" if ev.reason else ""
-        lines.append(f"  {ev.label}: {ev.rule_id} [{ev.start}:{ev.end}] {span!r}{reason}{score}")
+    lines.extend(_evidence_line(ev, text) for ev in found.evidence)
     held = [ev for ev in found.held_back if ev.label not in found.labels]
     if held:
         lines.append("held back (a context check decided against these):")
-    for ev in held:
-        lines.append(f"  {ev.label}: {ev.rule_id} [{ev.start}:{ev.end}] {text[ev.start : ev.end]!r} — {ev.reason}")
+        lines.extend(_evidence_line(ev, text) for ev in held)
     action = decide(found.labels, kind, frozenset(policy.alerts.urgent_labels))
     if action.urgent:
         lines.append("action: URGENT — staff would be alerted at once")
@@ -39,6 +35,13 @@ def explain(classify: ClassifyFn, policy: Policy, text: str, kind: str, platform
         template, reply = policy.template_for(action.reply_label, kind)
         lines.append(f"reply ({template}): {reply}")
     return "\n".join(lines)
+
+
+def _evidence_line(ev: Evidence, text: str) -> str:
+    """One evidence line of `explain`: label, rule, span and why (and the score, unless the reason gives it)."""
+    score = f" (score {ev.score:.2f})" if ev.score is not None and "score" not in ev.reason else ""
+    reason = f" — {ev.reason}" if ev.reason else ""
+    return f"  {ev.label}: {ev.rule_id} [{ev.start}:{ev.end}] {text[ev.start : ev.end]!r}{reason}{score}"
 
 
 @dataclass(frozen=True)
