@@ -540,3 +540,9 @@ def test_crisis_sensitivity_in_the_policy_reaches_the_classifier() -> None:
     assert (standard.crisis_sensitivity, high.crisis_sensitivity) == ("standard", "high")
     models = [make_classifier(p).__self__.learned_model for p in (standard, high)]  # type: ignore[attr-defined]
     assert models[1].labels["crisis"].threshold < models[0].labels["crisis"].threshold
+
+
+def test_the_policy_offers_exactly_the_sensitivities_the_rules_know() -> None:
+    from rules.engine import CRISIS_SENSITIVITY
+
+    assert set(get_args(Policy.model_fields["crisis_sensitivity"].annotation)) == set(CRISIS_SENSITIVITY)

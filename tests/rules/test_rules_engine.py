@@ -149,3 +149,22 @@ def test_high_crisis_sensitivity_only_adds_crisis_labels() -> None:
         assert a - {"crisis"} == b - {"crisis"} and ("crisis" not in a or "crisis" in b), row["id"]
         added += "crisis" in b - a
     assert added >= 3
+
+
+def test_a_request_pattern_in_a_sentence_that_asks_nothing_is_skipped_not_vetoed() -> None:
+    """The gate leaves the learned layer free (SKIP); a context check such as fiction vetoes (DROP)."""
+    from rules.context import DROP, SKIP, MessageContext, judged
+    from rules.loader import load_cues, load_defines
+    from rules.normalize import lower_keeping_length
+
+    cues = load_cues(load_defines())
+    gated = next(r for r in Classifier(learned=False).rules if r.id == "admin.access")
+    assert gated.gate == "request" and "fiction" in gated.context
+
+    def verdict(text: str) -> tuple[str, str]:
+        norm = normalize(text)
+        low = lower_keeping_length(norm.text)
+        return judged(gated, low.index("hours"), low.index("hours") + 5, MessageContext(norm, low, text, cues))
+
+    assert verdict("love that you're open late, your hours are perfect") == (SKIP, "")
+    assert verdict("in my novel the heroine asks: what are your hours?") == (DROP, "fiction")
