@@ -2,12 +2,12 @@
 
 A rule names the checks it is subject to; `judge` returns FIRE, DEMOTE (past and resolved: the
 writer's history is still a disclosure, but nobody is at risk now), DROP (the context says no) or
-SKIP (the pattern lacks what it needs nearby). Besides those in the first line, checks exist for
-figures of speech, a joke said outright, a question to other readers, general questions about how
-practices and insurers work, pets, ordinary goodbyes (moving, retiring), business and job enquiries,
-and celebrations. Two cues overrule others: a writer
-who insists it is real ("not hypothetical", "asking for real") is not fiction, hypothetical or a
-joke, and a laugh beside a means or a goodbye ("bought blades lol") is no joke. Everything is
+SKIP (the pattern lacks what it needs nearby, or a request pattern sits in a sentence that asks
+nothing). Besides those in the first line, checks exist for figures of speech, a joke said outright,
+a question to other readers, general questions about how practices and insurers work, pets, ordinary
+goodbyes (moving, retiring), business and job enquiries, and celebrations. Two cues overrule others:
+a writer who insists it is real ("not hypothetical", "asking for real") is not fiction, hypothetical
+or a joke, and a laugh beside a means or a goodbye ("bought blades lol") is no joke. Everything is
 computed lazily per message, so a message with no candidate match pays nothing.
 """
 
@@ -21,8 +21,8 @@ from rules.loader import Rule
 from rules.normalize import Normalized
 
 FIRE, DEMOTE, DROP = "fire", "demote", "drop"
-#: The pattern lacks what it needs around it (`requires`): it says nothing about the
-#: message, so unlike DROP it does not stop the learned layer from raising the label.
+#: The pattern lacks what it needs around it (`requires`, or the request `gate`): it says nothing
+#: about the message, so unlike DROP it does not stop the learned layer from raising the label.
 SKIP = "skip"
 
 #: A run of sentence punctuation before a space (not after "dr", "ms"...) or newlines. The class comes
